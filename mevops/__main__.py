@@ -1,0 +1,3 @@
+from mevops.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Configuration: safe YAML with positions, units, models, layering and validation."""
