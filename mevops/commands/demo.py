@@ -56,7 +56,8 @@ def demo(
             value = layered.data
             for part in path:
                 value = value[part]
-            table.add_row(".".join(path), str(value), str(layered.origin_of(path)))
+            origin = str(layered.origin_of(path)).removeprefix(f"{root}/")
+            table.add_row(".".join(path), str(value), origin)
         out.print(table)
         out.print(f"parsed once at the edge: mev.max_gas_price = {cfg.mev.max_gas_price} wei, "
                   f"rpc_timeout = {cfg.global_.networking.rpc_timeout} s")

@@ -27,7 +27,6 @@ from mevops.config.types import (
     RateT,
     Seconds,
     Strict,
-    Usd,
 )
 
 Environment = Name

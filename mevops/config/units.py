@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 # Ether denominations, in wei.
 ETH_UNITS: dict[str, int] = {
@@ -57,12 +57,18 @@ def _split_amount(value: object, what: str) -> tuple[Decimal, str | None]:
     return _decimal(m["num"]), (m["unit"].lower() if m["unit"] else None)
 
 
+UINT256_MAX = 2**256 - 1
+_EXACT = Context(prec=200, traps=[InvalidOperation])
+
+
 def _exact(amount: Decimal, scale: int, value: object) -> int:
-    scaled = amount * scale
+    scaled = _EXACT.multiply(amount, Decimal(scale))
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value!r} is finer than the smallest unit")
     if scaled < 0:
         raise ValueError(f"{value!r} is negative")
+    if scaled > UINT256_MAX:
+        raise ValueError(f"{value!r} is larger than a uint256")
     return int(scaled)
 
 

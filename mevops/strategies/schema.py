@@ -11,12 +11,12 @@ from mevops.config.types import (
     EthAmount,
     Fraction,
     FractionInclusive,
+    GasPrice,
     Name,
     PositiveGasPrice,
     PositiveInt,
     PositiveSeconds,
     PositiveUsd,
-    GasPrice,
     Strict,
     Usd,
 )

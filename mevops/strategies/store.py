@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from mevops.config.models import STAGES, STRATEGY_TYPES
+from mevops.config.models import STAGES
 from mevops.config.problems import validation_problems
 from mevops.config.yamlsafe import YamlDoc, display_path, load_yaml
 from mevops.errors import MevopsError, Problem
@@ -16,7 +16,6 @@ from mevops.strategies.schema import StrategyFile
 
 if TYPE_CHECKING:
     from mevops.workspace import Workspace
-
 
 @dataclass
 class StrategyRecord:
@@ -29,14 +28,12 @@ class StrategyRecord:
     def name(self) -> str:
         return self.spec.strategy.name
 
-
 def load_strategy(path: Path) -> tuple[YamlDoc, StrategyFile]:
     doc = load_yaml(path)
     try:
         return doc, StrategyFile.model_validate(doc.data)
     except ValidationError as exc:
         raise MevopsError(validation_problems(exc, lambda p: (doc.file, doc.line_of(p)))) from None
-
 
 def place_problems(path: Path, base: Path, doc: YamlDoc, spec: StrategyFile) -> list[Problem]:
     """The file must sit at ``<stage>/<type>/<name>.yml``, matching its own header."""
@@ -55,7 +52,6 @@ def place_problems(path: Path, base: Path, doc: YamlDoc, spec: StrategyFile) -> 
     if Path(filename).suffix != ".yml":
         problems.append(Problem(shown, None, "", "strategy files end in .yml"))
     return problems
-
 
 def load_strategies(ws: "Workspace") -> tuple[list[StrategyRecord], list[Problem]]:
     """Every strategy file, validated alone; problems of the broken ones, never a partial record."""
@@ -81,5 +77,3 @@ def load_strategies(ws: "Workspace") -> tuple[list[StrategyRecord], list[Problem
         records.append(record)
     return records, problems
 
-
-assert set(STRATEGY_TYPES) >= {"arbitrage", "liquidation"}

@@ -1,5 +1,4 @@
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 

@@ -1,6 +1,7 @@
+import pytest
+
 from mevops.config.layering import Layered, apply_env, env_layer
 from mevops.config.yamlsafe import parse_yaml
-import pytest
 from mevops.errors import MevopsError
 
 
