@@ -28,9 +28,9 @@ FLAG_PLACEHOLDERS = {
     "data_dir", "config_file", "jwt_path", "network", "chain_id", "log_dir",
     "rpc_port", "ws_port", "p2p_port", "auth_port", "metrics_port", "http_port", "grpc_port",
     "feed_port", "gossip_port", "execution_url", "execution_auth_url", "l1_rpc_url", "l1_beacon_url",
-    "rollup_config", "relays", "checkpoint_sync_url", "heimdall_url", "ledger_dir", "identity_path",
+    "rollup_config", "relays", "checkpoint_sync_url", "heimdall_url", "ledger_dir", "identity_path", "builder_url",
 }
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
 _ADDRESS = re.compile(r"^(0x[0-9a-fA-F]{40}|[1-9A-HJ-NP-Za-km-z]{32,44})$")
 
 
@@ -69,15 +69,6 @@ class Client(Strict):
     install: dict[str, str] = Field(default_factory=dict, description="how `chain install` gets the binary, e.g. npm: package")
     requires: list[Role] = Field(default_factory=list, description="roles this client must be wired to")
 
-    @field_validator("flags")
-    @classmethod
-    def _known_placeholders(cls, flags: list[str]) -> list[str]:
-        for flag in flags:
-            for name in _PLACEHOLDER.findall(flag):
-                if name not in FLAG_PLACEHOLDERS:
-                    raise ValueError(f"flag {flag!r} uses unknown placeholder {{{name}}}")
-        return flags
-
     @field_validator("data_dir")
     @classmethod
     def _relative_paths(cls, layout: dict[str, str]) -> dict[str, str]:
@@ -88,9 +79,14 @@ class Client(Strict):
         return layout
 
     @model_validator(mode="after")
-    def _health_port_exists(self) -> "Client":
+    def _consistent(self) -> "Client":
         if self.health.port not in self.ports:
             raise ValueError(f"health.port {self.health.port!r} is not one of ports ({', '.join(self.ports)})")
+        known = FLAG_PLACEHOLDERS | {f"{port}_port" for port in self.ports}
+        for flag in [*self.flags, *(f for fs in self.network_flags.values() for f in fs)]:
+            for name in _PLACEHOLDER.findall(flag):
+                if name not in known:
+                    raise ValueError(f"flag {flag!r} uses unknown placeholder {{{name}}}")
         return self
 
 

@@ -1,0 +1,1 @@
+"""Render the workspace model into the standardized tree under the target root."""

@@ -1,0 +1,95 @@
+"""``mevops render``: model → plan → decisions → (maybe) writes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mevops.errors import MevopsError, Problem
+from mevops.render.apply import Outcome, decide, ensure_layout, execute
+from mevops.render.context import RenderContext, build_context
+from mevops.render.manifest import Manifest
+from mevops.render.plan import plan_tree
+
+
+@dataclass
+class RenderRequest:
+    root: Path
+    env: str
+    chains: list[str] | None = None
+    networks: list[str] | None = None
+    write: bool = True
+    force: bool = False
+
+
+def check_root(root: Path) -> None:
+    """A usable target root, or exit 2 before anything is written."""
+    probe = root
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe == root and not root.is_dir():
+        raise MevopsError(Problem(str(root), None, "--root", "exists and is not a directory"))
+    if not probe.is_dir():
+        raise MevopsError(Problem(str(root), None, "--root", f"{probe} is not a directory"))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise MevopsError(Problem(str(root), None, "--root", f"{probe} is not writable"))
+
+
+def load_context(ws, req: RenderRequest) -> RenderContext:  # noqa: ANN001
+    from mevops.config.validate import validate_workspace
+
+    report = validate_workspace(ws, req.env)
+    if not report.ok:
+        raise MevopsError(report.problems)
+    assert report.config is not None
+    enabled = report.config.enabled_chains()
+    problems = []
+    for chain in req.chains or []:
+        if chain not in report.catalog:
+            problems.append(Problem("--chain", None, chain, f"unknown chain (known: {', '.join(sorted(report.catalog))})"))
+        elif chain not in enabled:
+            problems.append(Problem("--chain", None, chain, f"not enabled in the {req.env} config"))
+    for network in req.networks or []:
+        if network not in ("mainnet", "testnet", "local"):
+            problems.append(Problem("--network", None, network, "unknown network (mainnet, testnet, local)"))
+        elif req.chains and not any(network in enabled[c].networks for c in req.chains if c in enabled):
+            problems.append(Problem("--network", None, network, f"not enabled for {', '.join(req.chains)}"))
+    if problems:
+        raise MevopsError(problems)
+    return build_context(report.config, report.catalog, report.strategies, req.root, req.env)
+
+
+def render(ws, req: RenderRequest) -> Outcome:  # noqa: ANN001
+    from mevops.reference import templates_root
+
+    check_root(req.root)
+    ctx = load_context(ws, req)
+    planned = plan_tree(templates_root(), ctx)
+    manifest = Manifest.load(req.root)
+    chains, networks = set(req.chains or []), set(req.networks or [])
+
+    def in_scope(chain: str | None, network: str | None) -> bool:
+        if chains and chain not in chains:
+            return False
+        if networks and network is not None and network not in networks:
+            return False
+        return True
+
+    outcome = Outcome(decide(req.root, manifest, planned, force=req.force, in_scope=in_scope))
+    outcome.created = ensure_layout(_scoped(ctx, chains), dry_run=not req.write)
+    if req.write:
+        try:
+            execute(req.root, manifest, outcome.actions)
+            manifest.save()
+        except OSError as exc:
+            raise MevopsError(Problem(str(req.root), None, "--root", f"cannot write: {exc.strerror or exc} ({exc.filename})")) from None
+    return outcome
+
+
+def _scoped(ctx: RenderContext, chains: set[str]) -> RenderContext:
+    if not chains:
+        return ctx
+    return RenderContext(ctx.env, ctx.root, ctx.version, ctx.config, [c for c in ctx.chains if c.name in chains], ctx.strategies)
