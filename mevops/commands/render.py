@@ -31,7 +31,7 @@ def render(
     write = not (dry_run or diff or check)
     req = RenderRequest(ws.target_root(root), ws.environment(env), chain or None, network or None, write=write, force=force)
     outcome = do_render(ws, req)
-    shown = [a for a in outcome.actions if a.kind not in ("unchanged",)]
+    shown = [a for a in outcome.actions if a.kind not in ("unchanged", "kept", "forget")]
     if as_json:
         from mevops.output import print_json
 
@@ -45,7 +45,7 @@ def render(
             typer.echo(f"{SYMBOL.get(a.kind, ' ')} {a.kind:<9} {a.path}" + (f"  ({a.note})" if a.note else ""))
             if diff and a.result is not None:
                 _print_diff(a)
-        counts = {k: len(outcome.of(k)) for k in ("create", "update", "merge", "conflict", "remove", "unchanged")}
+        counts = {k: len(outcome.of(k)) for k in ("create", "update", "merge", "overwrite", "conflict", "remove", "kept", "unchanged")}
         summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
         typer.echo(f"{'rendered' if write else 'would render'} {req.root} ({req.env}): {summary or 'nothing to do'}")
     if outcome.conflicts:

@@ -60,9 +60,8 @@ def _merge3(base: bytes, mine: bytes, theirs: bytes) -> tuple[bytes, bool]:
     import merge3
 
     m = merge3.Merge3(base.splitlines(True), mine.splitlines(True), theirs.splitlines(True))
-    lines = list(m.merge_lines(name_a="your edit", name_b="mevops render", start_marker="<<<<<<<",
-                               mid_marker="=======", end_marker=">>>>>>>"))
-    merged = b"".join(line if isinstance(line, bytes) else line.encode() for line in lines)
+    merged = b"".join(m.merge_lines(name_a=b"your edit", name_b=b"mevops render", start_marker=b"<<<<<<<",
+                                    mid_marker=b"=======", end_marker=b">>>>>>>"))
     conflicted = any(kind == "conflict" for kind, *_ in m.merge_regions())
     return merged, conflicted
 

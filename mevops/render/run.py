@@ -79,12 +79,12 @@ def render(ws, req: RenderRequest) -> Outcome:  # noqa: ANN001
         return True
 
     outcome = Outcome(decide(req.root, manifest, planned, force=req.force, in_scope=in_scope))
-    outcome.created = ensure_layout(_scoped(ctx, chains), dry_run=not req.write)
-    if req.write:
-        try:
+    try:
+        outcome.created = ensure_layout(_scoped(ctx, chains), dry_run=not req.write)
+        if req.write:
             execute(req.root, manifest, outcome.actions)
             manifest.save()
-        except OSError as exc:
+    except OSError as exc:
             raise MevopsError(Problem(str(req.root), None, "--root", f"cannot write: {exc.strerror or exc} ({exc.filename})")) from None
     return outcome
 
