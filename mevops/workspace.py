@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,9 @@ from mevops.errors import MevopsError, Problem
 
 if TYPE_CHECKING:
     from mevops.config.layering import Layered
-    from mevops.config.models import EffectiveConfig, WorkspaceMarker
+    from mevops.config.marker import WorkspaceMarker
+    from mevops.config.models import EffectiveConfig
+    from mevops.config.yamlsafe import YamlDoc
 
 MARKER = "mevops.yml"
 
@@ -41,23 +44,31 @@ def find_workspace(explicit: str | os.PathLike[str] | None = None, start: Path |
 @dataclass
 class Workspace:
     root: Path
-    marker: "WorkspaceMarker"
+    doc: "YamlDoc"
 
     @classmethod
     def open(cls, explicit: str | os.PathLike[str] | None = None) -> "Workspace":
-        from pydantic import ValidationError
-
-        from mevops.config.models import WorkspaceMarker
-        from mevops.config.problems import validation_problems
         from mevops.config.yamlsafe import load_yaml
 
         root = find_workspace(explicit)
-        doc = load_yaml(root / MARKER)
+        return cls(root, load_yaml(root / MARKER))
+
+    @cached_property
+    def marker(self) -> "WorkspaceMarker":
+        """The validated marker. Validation is deferred so that a no-change render stays fast."""
+        from pydantic import ValidationError
+
+        from mevops.config.marker import WorkspaceMarker
+        from mevops.config.problems import validation_problems
+
         try:
-            marker = WorkspaceMarker.model_validate(doc.data)
+            return WorkspaceMarker.model_validate(self.doc.data)
         except ValidationError as exc:
-            raise MevopsError(validation_problems(exc, lambda p: (doc.file, doc.line_of(p)))) from None
-        return cls(root, marker)
+            raise MevopsError(validation_problems(exc, lambda p: (self.doc.file, self.doc.line_of(p)))) from None
+
+    def _setting(self, key: str) -> str:
+        value = self.doc.data.get(key)
+        return value if isinstance(value, str) and value.strip() else getattr(self.marker, key)
 
     # -- names and places ------------------------------------------------------------------
     def environments(self) -> list[str]:
@@ -66,7 +77,7 @@ class Workspace:
 
     def environment(self, explicit: str | None = None) -> str:
         """``--env``, then ``MEVOPS_ENV``, then ``mevops.yml``'s default; must exist."""
-        env = explicit or os.environ.get("MEVOPS_ENV") or self.marker.default_environment
+        env = explicit or os.environ.get("MEVOPS_ENV") or self._setting("default_environment")
         known = self.environments()
         if env not in known:
             source = "--env" if explicit else ("MEVOPS_ENV" if os.environ.get("MEVOPS_ENV") else f"{MARKER} default_environment")
@@ -130,5 +141,5 @@ def resolve_root(explicit: str | os.PathLike[str] | None, workspace: Workspace |
         return Path(chosen).expanduser().absolute()
     if workspace is None:
         raise MevopsError(Problem("--root", None, "", "no target root: pass --root DIR, set MEVOPS_ROOT, or run inside a workspace"))
-    root = Path(workspace.marker.target_root).expanduser()
+    root = Path(workspace._setting("target_root")).expanduser()
     return root if root.is_absolute() else (workspace.root / root).absolute()

@@ -39,7 +39,10 @@ def render(
                     "actions": [{"path": a.path, "action": a.kind, "note": a.note} for a in shown],
                     "created": outcome.created, "unchanged": len(outcome.of("unchanged"))})
     else:
-        for line in outcome.created:
+        dirs = [c for c in outcome.created if c.endswith("/")]
+        if dirs:
+            typer.echo(f"{'would create' if not write else 'created'} {len(dirs)} directories (data, logs, source, binaries)")
+        for line in (c for c in outcome.created if not c.endswith("/")):
             typer.echo(f"{'would create' if not write else 'created'} {line}")
         for a in shown:
             typer.echo(f"{SYMBOL.get(a.kind, ' ')} {a.kind:<9} {a.path}" + (f"  ({a.note})" if a.note else ""))

@@ -211,10 +211,4 @@ class EffectiveConfig(Strict):
         return {name: c for name, c in self.chains.items() if c.enabled}
 
 
-class WorkspaceMarker(Strict):
-    """``mevops.yml``: marks a workspace and says where its standardized tree lives."""
-
-    schema_version: Literal[1] = 1
-    name: Name = "mevops"
-    default_environment: Environment = "development"
-    target_root: str = "/data/blockchain"
+from mevops.config.marker import WorkspaceMarker  # noqa: E402,F401  (re-exported)

@@ -50,6 +50,10 @@ def validate_workspace(ws: "Workspace", env: str, environ: dict[str, str] | None
 
     report = Report(env)
     try:
+        ws.marker  # noqa: B018 - validates mevops.yml
+    except MevopsError as exc:
+        report.problems.extend(exc.problems)
+    try:
         report.catalog = load_catalog(ws.path("chains"))
     except MevopsError as exc:
         report.problems.extend(exc.problems)

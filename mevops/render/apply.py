@@ -7,10 +7,13 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mevops.render.context import RenderContext
 from mevops.render.manifest import Entry, Manifest, sha256, write_atomic
-from mevops.render.plan import PlannedFile
+
+if TYPE_CHECKING:
+    from mevops.render.context import RenderContext
+    from mevops.render.plan import PlannedFile
 
 WRITES = ("create", "update", "merge", "conflict", "overwrite")
 DRIFT = (*WRITES, "remove")
@@ -24,12 +27,13 @@ class Action:
     note: str = ""
     disk: bytes | None = None
     result: bytes | None = None
-    planned: PlannedFile | None = None
+    planned: "PlannedFile | None" = None
 
 
 @dataclass
 class Outcome:
     actions: list[Action] = field(default_factory=list)
+    cached: bool = False  # nothing read or rendered: inputs and outputs are as the last render left them
     created: list[str] = field(default_factory=list)  # directories and secrets
 
     def of(self, *kinds: str) -> list[Action]:
@@ -66,7 +70,7 @@ def _merge3(base: bytes, mine: bytes, theirs: bytes) -> tuple[bytes, bool]:
     return merged, conflicted
 
 
-def decide(root: Path, manifest: Manifest, planned: list[PlannedFile], *, force: bool,
+def decide(root: Path, manifest: Manifest, planned: "list[PlannedFile]", *, force: bool,
            in_scope=lambda chain, network: True) -> list[Action]:  # noqa: ANN001
     actions: list[Action] = []
     wanted = {f.path: f for f in planned if in_scope(f.chain, f.network)}
@@ -86,7 +90,7 @@ def decide(root: Path, manifest: Manifest, planned: list[PlannedFile], *, force:
     return actions
 
 
-def _decide_one(root: Path, manifest: Manifest, rel: str, f: PlannedFile, force: bool) -> Action:
+def _decide_one(root: Path, manifest: Manifest, rel: str, f: "PlannedFile", force: bool) -> Action:
     new = f.content
     disk = _read(root / rel)
     entry = manifest.files.get(rel)
@@ -138,7 +142,7 @@ def execute(root: Path, manifest: Manifest, actions: list[Action]) -> None:
 
 
 # -- directories and secrets ------------------------------------------------------------------
-def layout_dirs(ctx: RenderContext) -> list[tuple[Path, int]]:
+def layout_dirs(ctx: "RenderContext") -> list[tuple[Path, int]]:
     root = Path(ctx.root)
     dirs: list[tuple[Path, int]] = []
     for chain in ctx.chains:
@@ -154,11 +158,11 @@ def layout_dirs(ctx: RenderContext) -> list[tuple[Path, int]]:
     return dirs
 
 
-def jwt_paths(ctx: RenderContext) -> list[Path]:
+def jwt_paths(ctx: "RenderContext") -> list[Path]:
     return [Path(n.jwt_path) for c in ctx.chains for n in c.networks if n.jwt_path]
 
 
-def ensure_layout(ctx: RenderContext, *, dry_run: bool) -> list[str]:
+def ensure_layout(ctx: "RenderContext", *, dry_run: bool) -> list[str]:
     """Create missing directories and JWT secrets; never empties or regenerates anything."""
     created = []
     for path, mode in layout_dirs(ctx):

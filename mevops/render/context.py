@@ -237,8 +237,14 @@ class RenderContext:
     strategies: list["StrategyRecord"]
 
     def as_dict(self) -> dict[str, Any]:
+        from mevops.render.deployment import deployment_view
+        from mevops.render.monitoring import monitoring_view  # scrape targets, alert thresholds, metrics
+
+        deploy = deployment_view(self)  # operations views: effective config (masked), hosts, firewall, engines
         return {"env": self.env, "root": self.root, "version": self.version, "config": self.config,
-                "chains": self.chains, "strategies": self.strategies, "ports": self.ports()}
+                "chains": self.chains, "strategies": self.strategies, "ports": self.ports(),
+                "deploy": deploy, "effective": deploy.effective,
+                "monitoring": monitoring_view(self)}
 
     def ports(self) -> list[dict[str, Any]]:
         return [

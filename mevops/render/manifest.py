@@ -40,12 +40,15 @@ class Entry:
     chain: str | None = None
     network: str | None = None
     conflict: bool = False
+    stat: list[int] | None = None  # [size, mtime_ns] after the last render, for the no-change fast path
 
 
 @dataclass
 class Manifest:
     root: Path
     files: dict[str, Entry] = field(default_factory=dict)
+    inputs: str | None = None          # fingerprint of everything the last full render read
+    layout: list[str] = field(default_factory=list)  # directories and secrets it ensured
 
     @property
     def state(self) -> Path:
@@ -65,11 +68,14 @@ class Manifest:
             raise MevopsError(Problem(str(path), None, "", f"unreadable render manifest ({exc}); move it away to start over")) from None
         for rel, entry in data.get("files", {}).items():
             manifest.files[rel] = Entry(**entry)
+        manifest.inputs = data.get("inputs")
+        manifest.layout = list(data.get("layout", []))
         return manifest
 
     def serialise(self) -> bytes:
         files = {rel: {k: v for k, v in vars(e).items() if v not in (None, False)} for rel, e in sorted(self.files.items())}
-        return (json.dumps({"version": VERSION, "files": files}, indent=1, sort_keys=True) + "\n").encode()
+        doc = {"version": VERSION, "inputs": self.inputs, "layout": self.layout, "files": files}
+        return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
     def save(self) -> bool:
         path = self.state / "manifest.json"
@@ -100,3 +106,11 @@ class Manifest:
     def drop(self, rel: str) -> None:
         self.files.pop(rel, None)
         (self.state / "base" / rel).unlink(missing_ok=True)
+
+
+def file_stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return [st.st_size, st.st_mtime_ns]

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mevops.errors import MevopsError, Problem
-from mevops.render.apply import Outcome, decide, ensure_layout, execute
-from mevops.render.context import RenderContext, build_context
-from mevops.render.manifest import Manifest
-from mevops.render.plan import plan_tree
+from mevops.render.apply import Action, Outcome, decide, ensure_layout, execute, jwt_paths, layout_dirs
+from mevops.render.context import RenderContext
+from mevops.render.manifest import Manifest, file_stat
 
 
 @dataclass
@@ -59,16 +58,58 @@ def load_context(ws, req: RenderRequest) -> RenderContext:  # noqa: ANN001
             problems.append(Problem("--network", None, network, f"not enabled for {', '.join(req.chains)}"))
     if problems:
         raise MevopsError(problems)
+    from mevops.render.context import build_context
+
     return build_context(report.config, report.catalog, report.strategies, req.root, req.env)
+
+
+INPUT_DIRS = ("config", "environments", "mev/config", "mev/strategies", "chains")
+
+
+def fingerprint(ws, req: RenderRequest, templates: Path) -> str:  # noqa: ANN001
+    """A hash of everything a render reads: workspace files, templates, request, MEVOPS_* and mevops' code."""
+    import hashlib
+
+    from mevops import __version__
+
+    h = hashlib.sha256(repr((__version__, req.env, str(req.root), req.chains, req.networks)).encode())
+    for name in sorted(k for k in os.environ if k.startswith("MEVOPS_")):
+        h.update(f"{name}={os.environ[name]}\0".encode())
+    sources = [(ws.root, ws.root / "mevops.yml")]
+    sources += [(ws.root, p) for d in INPUT_DIRS for p in sorted((ws.root / d).rglob("*")) if p.is_file()]
+    sources += [(templates, p) for p in sorted(templates.rglob("*")) if p.is_file()]
+    for base, path in sources:
+        h.update(f"{path.relative_to(base)}\0".encode())
+        h.update(path.read_bytes())
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):  # code changes invalidate too (cheap: stat only)
+        st = path.stat()
+        h.update(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+    return h.hexdigest()
+
+
+def _untouched_since_last_render(manifest: Manifest) -> bool:
+    for rel, entry in manifest.files.items():
+        if entry.conflict or entry.stat != file_stat(manifest.root / rel):
+            return False
+    return all(Path(p).exists() for p in manifest.layout)
 
 
 def render(ws, req: RenderRequest) -> Outcome:  # noqa: ANN001
     from mevops.reference import templates_root
 
     check_root(req.root)
-    ctx = load_context(ws, req)
-    planned = plan_tree(templates_root(), ctx)
+    templates = templates_root()
     manifest = Manifest.load(req.root)
+    full = not (req.chains or req.networks)
+    inputs = fingerprint(ws, req, templates) if full else None
+    if not req.force and inputs is not None and manifest.inputs == inputs and _untouched_since_last_render(manifest):
+        return Outcome([Action(rel, "unchanged") for rel in manifest.files], cached=True)
+
+    from mevops.render.plan import plan_tree
+
+    ctx = load_context(ws, req)
+    planned = plan_tree(templates, ctx)
     chains, networks = set(req.chains or []), set(req.networks or [])
 
     def in_scope(chain: str | None, network: str | None) -> bool:
@@ -83,9 +124,14 @@ def render(ws, req: RenderRequest) -> Outcome:  # noqa: ANN001
         outcome.created = ensure_layout(_scoped(ctx, chains), dry_run=not req.write)
         if req.write:
             execute(req.root, manifest, outcome.actions)
+            for rel, entry in manifest.files.items():
+                entry.stat = file_stat(req.root / rel)
+            manifest.inputs = inputs if not outcome.conflicts else None
+            if full:
+                manifest.layout = sorted({str(p) for p, _ in layout_dirs(ctx)} | {str(p) for p in jwt_paths(ctx)})
             manifest.save()
     except OSError as exc:
-            raise MevopsError(Problem(str(req.root), None, "--root", f"cannot write: {exc.strerror or exc} ({exc.filename})")) from None
+        raise MevopsError(Problem(str(req.root), None, "--root", f"cannot write: {exc.strerror or exc} ({exc.filename})")) from None
     return outcome
 
 

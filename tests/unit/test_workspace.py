@@ -37,7 +37,7 @@ def test_target_root_precedence(workspace, monkeypatch, tmp_path):
     monkeypatch.setenv("MEVOPS_ROOT", str(tmp_path / "env-root"))
     assert ws.target_root() == tmp_path / "env-root"
     assert ws.target_root(tmp_path / "flag-root") == tmp_path / "flag-root"
-    ws.marker.target_root = "relative/tree"
+    ws.doc.data["target_root"] = "relative/tree"
     monkeypatch.delenv("MEVOPS_ROOT")
     assert ws.target_root() == workspace.resolve() / "relative/tree"
     with pytest.raises(MevopsError, match="no target root"):
