@@ -7,6 +7,7 @@ Each client view carries its fully resolved flags for all three.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,55 @@ CONTAINER_CONFIG = "/config"
 CONTAINER_SECRETS = "/secrets"
 CONFIG_EXT = {"toml": "toml", "yaml": "yaml", "json": "json", "flags": "yaml"}
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+# Port names other hosts must reach (published on every interface); the rest bind to loopback.
+PUBLIC_PORTS = {"p2p": ("tcp", "udp"), "torrent": ("tcp", "udp"), "gossip": ("tcp", "udp"),
+                "quic": ("udp",), "discv5": ("udp",)}
+# Images whose binaries are not on PATH (directory holding them inside the image).
+IMAGE_BINARY_DIRS = {"ghcr.io/base/node": "/app", "avaplatform/avalanchego": "/avalanchego/build",
+                     "flashbots/mev-boost": "/app", "nethermind/nethermind": "/nethermind"}
+# data_dir entries (chains/*.yml) that hold keys or node identity: what a backup must keep.
+KEY_DATA_DIRS = {"keystore", "staking", "p2p_key", "config", "identity"}
+_PORT_RANGE = re.compile(r"^--dynamic-port-range=(\d+)-(\d+)$")
+_SYSTEMD_BARE = re.compile(r"^[A-Za-z0-9_./:=,@+-]+$")
+
+
+def systemd_quote(arg: str) -> str:
+    """One ExecStart= word: specifiers and variables escaped, quoted unless plainly safe."""
+    arg = arg.replace("%", "%%").replace("$", "$$")
+    if _SYSTEMD_BARE.match(arg):
+        return arg
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One published port (or port range) of a client, for one protocol."""
+
+    name: str          # the catalog's port name (p2p, rpc...), or "dynamic" for a range
+    port: int          # the port (first port of a range)
+    protocol: str      # tcp | udp
+    public: bool       # reachable from other hosts (p2p); otherwise loopback only on hosts
+    end: int | None = None  # last port of a range
+
+    @property
+    def k8s_name(self) -> str:
+        """Unique within a pod (a tcp+udp port gets a -udp twin), at most 15 characters."""
+        both = len(PUBLIC_PORTS.get(self.name, ())) > 1
+        return (f"{self.name}-udp" if self.protocol == "udp" and both else self.name)[:15]
+
+    @property
+    def compose(self) -> str:
+        """docker compose short syntax: host port == container port, bound to loopback unless public."""
+        span = str(self.port) if self.end is None else f"{self.port}-{self.end}"
+        bind = "" if self.public else "127.0.0.1:"
+        return f"{bind}{span}:{span}" + ("/udp" if self.protocol == "udp" else "")
+
+
+def image_repository(image: str) -> str:
+    """ghcr.io/base/node:v1.2.0@sha256:... → ghcr.io/base/node"""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
 
 
 @dataclass
@@ -56,6 +106,80 @@ class ClientView:
     requires: list[str]
     install: dict[str, str]
     catalog: "Client" = field(repr=False)
+    binary_path: str = ""         # absolute host path: <chain dir>/binaries/<binary>
+    storage_bytes: int | None = None  # data volume size for this network (storage_testnet on testnet)
+    depends_on: list[str] = field(default_factory=list)  # services of the peers this client requires
+
+    @property
+    def unit(self) -> str:
+        """systemd unit file name."""
+        return f"{self.service}.service"
+
+    @property
+    def log_file(self) -> str:
+        return f"{self.log_dir}/{self.service}.log"
+
+    @property
+    def pid_file(self) -> str:
+        """PID file of the process backend (inside the client's data dir)."""
+        return f"{self.data_dir}/{self.name}.pid"
+
+    @property
+    def stateful(self) -> bool:
+        """Keeps a database (StatefulSet + volume) rather than being a stateless proxy (Deployment)."""
+        return bool(self.catalog.data_dir)
+
+    @property
+    def storage_gi(self) -> int | None:
+        return math.ceil(self.storage_bytes / 2**30) if self.storage_bytes else None
+
+    @property
+    def stop_signal(self) -> str:
+        """anvil dumps --state on SIGINT (Ctrl-C); every node client flushes on SIGTERM."""
+        return "SIGINT" if self.role == "devnet" else "SIGTERM"
+
+    @property
+    def start_period(self) -> int:
+        """Seconds a container gets before failed health checks count (databases open slowly)."""
+        return 600 if self.role in ("execution", "consensus") else 30
+
+    @property
+    def exec_start(self) -> str:
+        """The systemd ExecStart= command line (host paths, systemd quoting)."""
+        return " ".join(systemd_quote(a) for a in [self.binary_path, *self.flags.get("host", [])])
+
+    @property
+    def container_entrypoint(self) -> str:
+        folder = IMAGE_BINARY_DIRS.get(image_repository(self.image))
+        return f"{folder}/{self.binary}" if folder else self.binary
+
+    @property
+    def uses_host_gateway(self) -> bool:
+        """Its containers reach a node on the docker host (an L2 following the host's L1)."""
+        return any("host.docker.internal" in f for f in self.flags.get("compose", []))
+
+    @property
+    def port_ranges(self) -> list[tuple[int, int]]:
+        return [(int(m[1]), int(m[2])) for f in self.flags.get("host", []) if (m := _PORT_RANGE.match(f))]
+
+    @property
+    def port_specs(self) -> list[PortSpec]:
+        """Every named port per protocol: p2p-like ports public (tcp and/or udp), the rest loopback tcp."""
+        return [PortSpec(name, port, proto, name in PUBLIC_PORTS)
+                for name, port in self.ports.items() for proto in PUBLIC_PORTS.get(name, ("tcp",))]
+
+    @property
+    def range_specs(self) -> list[PortSpec]:
+        """Dynamic port ranges (agave's TPU/TVU...), public, tcp and udp."""
+        return [PortSpec("dynamic", start, proto, True, end) for start, end in self.port_ranges for proto in ("tcp", "udp")]
+
+    @property
+    def key_paths(self) -> list[str]:
+        """Host paths holding keys or node identity (keystore, staking certs, p2p keys, identity.json)."""
+        paths = [f"{self.data_dir}/{sub}" for name, sub in self.catalog.data_dir.items() if name in KEY_DATA_DIRS]
+        if any("{identity_path}" in f for f in self.catalog.flags):
+            paths.append(f"{self.data_dir}/identity.json")
+        return paths
 
     @property
     def metrics_port(self) -> int | None:
@@ -88,6 +212,11 @@ class NetworkView:
 
     def client(self, role: str) -> ClientView | None:
         return next((c for c in self.clients if c.role == role), None)
+
+    @property
+    def namespace(self) -> str:
+        """Kubernetes namespace: one per network, shared by all chains (L2s find their L1 by Service name)."""
+        return f"mevops-{self.key}"
 
 
 @dataclass
@@ -131,6 +260,7 @@ def chain_view(chain: "Chain", settings: "ChainSettings", root: Path, cfg: "Effe
     for network in networks:
         for client in network.clients:
             client.flags = {rt: _resolve_flags(chain_v, network, client, rt, cfg, l1) for rt in RUNTIMES}
+            client.depends_on = [peer.service for peer in network.clients if peer.role in client.requires]
     return chain_v
 
 
@@ -149,8 +279,17 @@ def _client_view(chain: "Chain", net: "Network", key: str, name: str, primary: b
         health=HealthView(client.health.method, health_port, client.health.port, client.health.path,
                           f"http://127.0.0.1:{health_port}{path}"),
         stop_grace_period=client.stop_grace_period, resources=client.resources, requires=list(client.requires),
-        install=dict(client.install), catalog=client,
+        install=dict(client.install), catalog=client, binary_path=str(base / "binaries" / client.binary),
+        storage_bytes=_storage(client, key),
     )
+
+
+def _storage(client: "Client", key: str) -> int | None:
+    if client.resources is None:
+        return None
+    if key == "testnet" and client.resources.storage_testnet:
+        return client.resources.storage_testnet
+    return client.resources.storage
 
 
 def _address(runtime: str, service: str, port: int) -> str:

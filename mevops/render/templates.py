@@ -10,9 +10,11 @@ from typing import Any
 import jinja2
 import yaml
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 
 def _to_yaml(value: Any, indent: int = 0) -> str:
-    text = yaml.safe_dump(value, sort_keys=False, default_flow_style=False, width=1000).rstrip("\n")
+    text = yaml.dump(value, Dumper=_DUMPER, sort_keys=False, default_flow_style=False, width=1000).rstrip("\n")
     if indent:
         text = text.replace("\n", "\n" + " " * indent)
     return text
@@ -37,9 +39,22 @@ def _yaml_str(value: Any) -> str:
     return json.dumps(str(value))  # JSON strings are valid YAML scalars
 
 
+def bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates cached per user (keyed by source checksum, so never stale)."""
+    import os
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mevops" / "jinja"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(base)) if os.access(base, os.W_OK) else None
+
+
 def make_environment(root: Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
+        bytecode_cache=bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
