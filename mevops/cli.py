@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from mevops import __version__
+from mevops.commands import chain as chain_cmd
 from mevops.commands import config as config_cmd
 from mevops.commands import demo as demo_cmd
 from mevops.commands import init as init_cmd
@@ -43,6 +44,7 @@ def root(
 
 app.command("init", help=init_cmd.__doc__)(init_cmd.init)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(chain_cmd.app, name="chain")
 app.command("demo", help=demo_cmd.__doc__)(demo_cmd.demo)
 app.command("render", help=render_cmd.__doc__)(render_cmd.render)
 

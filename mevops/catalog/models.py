@@ -51,6 +51,21 @@ class Health(Strict):
     path: str | None = None
 
 
+class Release(Strict):
+    """A pinned client release: where to fetch it and the sha256 it must have."""
+
+    url: str = Field(pattern=r"^(https?|file)://")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    member: str = Field(description="path of the binary inside the archive (or the file name of a bare binary)")
+
+
+class Install(Strict):
+    source: Literal["npm", "url"]
+    package: str | None = Field(None, description="npm package name (source: npm)")
+    default_version: str
+    releases: dict[str, Release] = {}
+
+
 class Client(Strict):
     display_name: str
     role: Role
@@ -66,7 +81,7 @@ class Client(Strict):
     resources: Resources | None = None
     stop_grace_period: Seconds = 30
     networks: list[NetworkKey] = ["mainnet", "testnet"]
-    install: dict[str, str] = Field(default_factory=dict, description="how `chain install` gets the binary, e.g. npm: package")
+    install: Install | None = Field(None, description="how `mevops chain install` fetches the binary")
     requires: list[Role] = Field(default_factory=list, description="roles this client must be wired to")
 
     @field_validator("data_dir")

@@ -44,6 +44,14 @@ def systemd_quote(arg: str) -> str:
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def systemd_word(value: str) -> str:
+    """A word of a non-exec unit setting (paths, Environment=): specifiers escaped, quoted if needed."""
+    value = value.replace("%", "%%")
+    if re.search(r"[\s\"'\\]", value):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return value
+
+
 @dataclass(frozen=True)
 class PortSpec:
     """One published port (or port range) of a client, for one protocol."""
@@ -104,7 +112,7 @@ class ClientView:
     stop_grace_period: int
     resources: Any
     requires: list[str]
-    install: dict[str, str]
+    install: Any
     catalog: "Client" = field(repr=False)
     binary_path: str = ""         # absolute host path: <chain dir>/binaries/<binary>
     storage_bytes: int | None = None  # data volume size for this network (storage_testnet on testnet)
@@ -149,6 +157,16 @@ class ClientView:
         return " ".join(systemd_quote(a) for a in [self.binary_path, *self.flags.get("host", [])])
 
     @property
+    def systemd(self) -> dict[str, str]:
+        """Unit settings with systemd escaping (paths may hold spaces or %)."""
+        return {
+            "working_directory": self.data_dir.replace("%", "%%"),
+            "home": systemd_word(f"HOME={self.data_dir}"),
+            "read_write_paths": " ".join(systemd_word(p) for p in (self.data_dir, self.log_dir)),
+            "log_file": self.log_file.replace("%", "%%"),
+        }
+
+    @property
     def container_entrypoint(self) -> str:
         folder = IMAGE_BINARY_DIRS.get(image_repository(self.image))
         return f"{folder}/{self.binary}" if folder else self.binary
@@ -172,6 +190,17 @@ class ClientView:
     def range_specs(self) -> list[PortSpec]:
         """Dynamic port ranges (agave's TPU/TVU...), public, tcp and udp."""
         return [PortSpec("dynamic", start, proto, True, end) for start, end in self.port_ranges for proto in ("tcp", "udp")]
+
+    @property
+    def uses_jwt(self) -> bool:
+        """Reads the network's EL/CL shared secret (engine API client or server)."""
+        flags = [*self.catalog.flags, *(f for fs in self.catalog.network_flags.values() for f in fs)]
+        return any("{jwt_path}" in f for f in flags)
+
+    @property
+    def expects_peers(self) -> bool:
+        """A healthy node of this client has devp2p peers (a devnet or a feed follower has none)."""
+        return self.role == "execution" and "p2p" in self.ports
 
     @property
     def key_paths(self) -> list[str]:
@@ -212,6 +241,11 @@ class NetworkView:
 
     def client(self, role: str) -> ClientView | None:
         return next((c for c in self.clients if c.role == role), None)
+
+    @property
+    def max_head_lag_s(self) -> int:
+        """How old the head may be before a node counts as behind: 30 blocks, at least a minute."""
+        return max(60, round(30 * self.block_time_ms / 1000))
 
     @property
     def namespace(self) -> str:
@@ -279,7 +313,7 @@ def _client_view(chain: "Chain", net: "Network", key: str, name: str, primary: b
         health=HealthView(client.health.method, health_port, client.health.port, client.health.path,
                           f"http://127.0.0.1:{health_port}{path}"),
         stop_grace_period=client.stop_grace_period, resources=client.resources, requires=list(client.requires),
-        install=dict(client.install), catalog=client, binary_path=str(base / "binaries" / client.binary),
+        install=client.install, catalog=client, binary_path=str(base / "binaries" / client.binary),
         storage_bytes=_storage(client, key),
     )
 

@@ -39,7 +39,9 @@ def test_local_networks_run_side_by_side(catalog):
         if chain.family == "evm":
             devnet = chain.clients[chain.clients_for("local")["devnet"]]
             assert devnet.binary == "anvil"
-            assert devnet.install.get("npm") == "@foundry-rs/anvil-linux-amd64"
+            assert devnet.install.source == "npm" and devnet.install.package == "@foundry-rs/anvil-linux-amd64"
+            release = devnet.install.releases[devnet.install.default_version]
+            assert len(release.sha256) == 64 and release.member == "package/bin/anvil"
 
 
 def _owners(catalog, selected=None):

@@ -1,0 +1,1 @@
+"""Node lifecycles: install, up, down, status, logs, health, backup, on pluggable backends."""
