@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/mevops demo
 
 test: $(STAMP)
-	scripts/install-test-tools
+	PYTHON=$(BIN)/python scripts/install-test-tools
 	PATH="$(CURDIR)/.tools/bin:$(PATH)" $(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -64,3 +64,54 @@ def workspace(_pristine_workspace, tmp_path) -> Path:
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:
     """(size, mtime_ns) of every file under root, to prove nothing was written."""
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def anvil_binary() -> Path:
+    """The anvil binary (scripts/install-test-tools puts the catalog's pinned release in .tools/bin)."""
+    for candidate in (REPO / ".tools/bin/anvil", shutil.which("anvil")):
+        if candidate and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    pytest.skip("anvil is not installed (scripts/install-test-tools installs it)")
+
+
+@pytest.fixture
+def start_anvil(anvil_binary):
+    """Start throwaway anvils on free ports: ``start_anvil(chain_id=...) -> (url, process)``."""
+    import subprocess
+    import time
+    import urllib.request
+
+    procs = []
+
+    def _start(chain_id: int = 31337, block_time: float | None = None, port: int | None = None):
+        port = port or _free_port()
+        argv = [str(anvil_binary), "--port", str(port), "--chain-id", str(chain_id), "--silent"]
+        if block_time:
+            argv += ["--block-time", str(block_time)]
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                req = urllib.request.Request(url, data=b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+                                             headers={"content-type": "application/json"})
+                urllib.request.urlopen(req, timeout=0.5).read()
+                return url, proc
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"anvil did not start on port {port}")
+
+    yield _start
+    for proc in procs:
+        proc.kill()
+        proc.wait()

@@ -15,6 +15,7 @@ import os
 import shutil
 import tarfile
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def verify_archive(archive: Path) -> dict:
                 fh = tar.extractfile(info)
                 if expected is None or fh is None or hashlib.sha256(fh.read()).hexdigest() != expected["sha256"]:
                     raise CheckFailed(f"{archive}: {info.name} does not match the backup manifest; not restoring")
-    except (tarfile.TarError, KeyError, ValueError, OSError) as exc:
+    except (tarfile.TarError, KeyError, ValueError, OSError, EOFError, zlib.error) as exc:
         raise CheckFailed(f"{archive}: unreadable backup ({type(exc).__name__}: {exc}); not restoring") from None
     return manifest
 

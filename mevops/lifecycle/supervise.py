@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +32,42 @@ def rotate(log: Path, max_bytes: int = MAX_LOG_BYTES, keep: int = KEEP_LOGS) -> 
         if older.exists():
             older.replace(log.with_name(f"{log.name}.{i + 1}"))
     log.replace(log.with_name(f"{log.name}.1"))
+
+
+_KEY = re.compile(rb"0x[0-9a-fA-F]{64}")
+_SECRET_LINE = re.compile(rb"(?i)(mnemonic|private key|secret)")
+REDACTED = b"[redacted by mevops]"
+
+
+class Redactor:
+    """Keeps private keys out of logs: dev chains such as anvil print their accounts' keys and
+    mnemonic at start. Inside a 'Private Keys' block every 32-byte hex value is redacted; lines
+    that name a mnemonic or secret lose their value. Transaction and block hashes elsewhere stay."""
+
+    def __init__(self) -> None:
+        self.in_keys = False
+
+    def __call__(self, line: bytes) -> bytes:
+        stripped = line.strip()
+        if stripped.lower().startswith(b"private keys"):
+            self.in_keys = True
+            return line
+        if self.in_keys:
+            if stripped and not stripped.startswith(b"=") and not _KEY.search(stripped):
+                self.in_keys = False
+            else:
+                return _KEY.sub(REDACTED, line)
+        if _SECRET_LINE.search(line) and b":" in line:
+            head, _, _ = line.partition(b":")
+            return head + b": " + REDACTED + b"\n"
+        return line
+
+
+def pump(source, log: Path) -> None:  # noqa: ANN001
+    redact = Redactor()
+    with source, open(log, "ab", buffering=0) as out:
+        for line in iter(source.readline, b""):
+            out.write(redact(line))
 
 
 def write_state(path: Path, state: dict) -> None:
@@ -61,8 +99,9 @@ def main(spec_path: str) -> int:
         rotate(log)
         with open(log, "ab", buffering=0) as out:
             out.write(f"--- mevops: starting {' '.join(spec['argv'][:1])} at {time.strftime('%Y-%m-%dT%H:%M:%S')}\n".encode())
-            child = subprocess.Popen(spec["argv"], cwd=spec.get("cwd"), stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env={**os.environ, **spec.get("env", {})})
+        child = subprocess.Popen(spec["argv"], cwd=spec.get("cwd"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, env={**os.environ, **spec.get("env", {})})
+        threading.Thread(target=pump, args=(child.stdout, log), daemon=True).start()
         state.update(child=child.pid, state="running", child_started=time.time())
         write_state(pid_file, state)
         while child.poll() is None and not stopping:

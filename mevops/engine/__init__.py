@@ -1,0 +1,1 @@
+"""The bundled async MEV engine: collectors → strategies → executors."""

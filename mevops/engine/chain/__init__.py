@@ -1,0 +1,1 @@
+"""Chain access for the engine: RPC pool with failover, nonces, gas, signing."""
