@@ -117,6 +117,7 @@ class ClientView:
     binary_path: str = ""         # absolute host path: <chain dir>/binaries/<binary>
     storage_bytes: int | None = None  # data volume size for this network (storage_testnet on testnet)
     depends_on: list[str] = field(default_factory=list)  # services of the peers this client requires
+    gateway_ports: list[int] = field(default_factory=list)  # also published on the docker host gateway (L2s' L1)
 
     @property
     def unit(self) -> str:
@@ -143,8 +144,9 @@ class ClientView:
 
     @property
     def stop_signal(self) -> str:
-        """anvil dumps --state on SIGINT (Ctrl-C); every node client flushes on SIGTERM."""
-        return "SIGINT" if self.role == "devnet" else "SIGTERM"
+        """Every client flushes on SIGTERM (anvil dumps --state). Not SIGINT: a background job of a
+        non-interactive shell starts with SIGINT ignored."""
+        return "SIGTERM"
 
     @property
     def start_period(self) -> int:
@@ -434,4 +436,18 @@ def build_context(cfg: "EffectiveConfig", catalog: dict[str, "Chain"], strategie
     l1 = chain_view(catalog["ethereum"], enabled["ethereum"], root, cfg, None) if "ethereum" in enabled else None
     views = [l1 if name == "ethereum" else chain_view(catalog[name], settings, root, cfg, l1)
              for name, settings in sorted(enabled.items())]
+    if l1 is not None:
+        _mark_gateway_ports(l1, [v for v in views if v is not None and v is not l1])
     return RenderContext(env, str(root), __version__, cfg, [v for v in views if v is not None], strategies)
+
+
+_GATEWAY_URL = re.compile(r"http://host\.docker\.internal:(\d+)")
+
+
+def _mark_gateway_ports(l1: ChainView, others: list[ChainView]) -> None:
+    """L1 ports that other chains' containers reach through host.docker.internal (compose)."""
+    for network in l1.networks:
+        wanted = {int(port) for chain in others for net in chain.networks if net.key == network.key
+                  for client in net.clients for flag in client.flags["compose"] for port in _GATEWAY_URL.findall(flag)}
+        for client in network.clients:
+            client.gateway_ports = sorted(p for p in client.ports.values() if p in wanted)

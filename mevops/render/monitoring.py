@@ -62,7 +62,7 @@ class ScrapeTarget:
     role: str
 
 
-def scrape_target(chain: "ChainView", network: "NetworkView", client: "ClientView") -> ScrapeTarget | None:
+def scrape_target(chain: ChainView, network: NetworkView, client: ClientView) -> ScrapeTarget | None:
     port_name, path = _METRICS_ENDPOINTS.get(client.binary, _DEFAULT_ENDPOINT)
     port = client.ports.get(port_name)
     if port is None:
@@ -89,7 +89,7 @@ def _blocks(seconds: int, block_time_ms: int) -> int:
     return max(3, math.ceil(seconds * 1000 / block_time_ms))
 
 
-def node_alert_policy(chain: "ChainView", network: "NetworkView") -> NodeAlertPolicy:
+def node_alert_policy(chain: ChainView, network: NetworkView) -> NodeAlertPolicy:
     return NodeAlertPolicy(
         stall_window_s=max(4 * SCRAPE_INTERVAL_S, math.ceil(10 * network.block_time_ms / 1000)),
         lag_warning_blocks=_blocks(60, network.block_time_ms),
@@ -176,9 +176,12 @@ _PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400}
 def log_rotation(rotation: str, retention_s: int, audit_retention_s: int) -> LogRotation:
     period = _PERIODS.get(rotation, 86400)  # size-based rotation is checked by the daily cron run
     size = None if rotation in _PERIODS else units.parse_bytes(rotation)
-    days = lambda s: max(1, math.ceil(s / 86400))  # noqa: E731
-    return LogRotation(rotation if size is None else None, size, max(1, math.ceil(retention_s / period)),
-                       days(retention_s), max(1, math.ceil(audit_retention_s / period)), days(audit_retention_s))
+    return LogRotation(rotation if size is None else None, size, _periods(retention_s, period), _periods(retention_s, 86400),
+                       _periods(audit_retention_s, period), _periods(audit_retention_s, 86400))
+
+
+def _periods(seconds: int, period: int) -> int:
+    return max(1, math.ceil(seconds / period))
 
 
 def _number(value: float) -> int | float:
@@ -213,11 +216,11 @@ class MonitoringView:
     def targets_for(self, chain: str) -> list[ScrapeTarget]:
         return [t for t in self.targets if t.chain == chain]
 
-    def policy(self, chain: "ChainView", network: "NetworkView") -> NodeAlertPolicy:
+    def policy(self, chain: ChainView, network: NetworkView) -> NodeAlertPolicy:
         return node_alert_policy(chain, network)
 
 
-def monitoring_view(ctx: "RenderContext") -> MonitoringView:
+def monitoring_view(ctx: RenderContext) -> MonitoringView:
     cfg = ctx.config
     limits = cfg.risk_limits.global_limits
     api = cfg.mev_engine.api
