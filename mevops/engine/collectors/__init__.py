@@ -1,0 +1,1 @@
+"""Collectors: streams of typed events from the chain, with reconnect and backfill."""
