@@ -20,18 +20,11 @@ from urllib.parse import urlsplit, urlunsplit
 from mevops.config.models import STAGES
 from mevops.config.units import parse_bytes
 from mevops.output import mask_secrets
+from mevops.render.context import PUBLIC_PORTS  # port names peers on the internet must reach
 
 if TYPE_CHECKING:
     from mevops.render.context import RenderContext
 
-# Port names that peers on the internet must reach, with their transport protocols.
-PUBLIC_PORTS: dict[str, tuple[str, ...]] = {
-    "p2p": ("tcp", "udp"),
-    "quic": ("udp",),
-    "discv5": ("udp",),
-    "gossip": ("tcp", "udp"),
-    "torrent": ("tcp", "udp"),
-}
 # Port names only processes on the same host may use (engine API JWT, bor <-> heimdall gRPC).
 LOOPBACK_PORTS = frozenset({"auth", "grpc", "faucet"})
 # Where RPC, WebSocket and metrics ports may be reached from (edit the rendered sets to narrow).
@@ -61,7 +54,8 @@ class PortRule:
     chain: str
     network: str
     client: str
-    name: str
+    name: str              # the catalog's port name, or "dynamic" for a range (agave's TPU/TVU)
+    end: int | None = None  # last port of a range
 
 
 @dataclass
@@ -90,19 +84,19 @@ class HostView:
 
     @property
     def public_tcp(self) -> list[int]:
-        return sorted({r.port for r in self.public if "tcp" in r.protocols})
+        return sorted({r.port for r in self.public if "tcp" in r.protocols and r.end is None})
 
     @property
     def public_udp(self) -> list[int]:
-        return sorted({r.port for r in self.public if "udp" in r.protocols})
+        return sorted({r.port for r in self.public if "udp" in r.protocols and r.end is None})
+
+    @property
+    def public_ranges(self) -> list[dict[str, Any]]:
+        return [{"protocol": p, "from": r.port, "to": r.end} for r in self.public if r.end is not None for p in r.protocols]
 
     @property
     def private_tcp(self) -> list[int]:
         return sorted({r.port for r in self.private})
-
-    @property
-    def loopback_tcp(self) -> list[int]:
-        return sorted({r.port for r in self.loopback})
 
 
 @dataclass
@@ -137,14 +131,6 @@ class EngineView:
 
 
 @dataclass
-class Logrotate:
-    frequency: str | None  # hourly | daily | weekly, or None when rotating by size
-    size: str | None       # e.g. 100M
-    rotate: int            # rotations kept for application and system logs
-    audit_rotate: int      # rotations kept for audit logs
-
-
-@dataclass
 class DeploymentView:
     effective: dict[str, Any]
     engine_config: dict[str, Any]
@@ -153,30 +139,32 @@ class DeploymentView:
     engines: dict[str, EngineView]
     registry: list[dict[str, Any]]
     stages: dict[str, list[dict[str, Any]]]
+    stage_counts: dict[str, int]
     hosts: list[HostView]
     rules: list[PortRule]
     engine_egress_ports: list[int]
     layout: list[dict[str, str]]
-    logrotate: Logrotate
-    log_dirs: list[str]
-    audit_log_dirs: list[str]
+    dashboard_dirs: list[str]   # host directories the Grafana provisioning loads dashboards from
+    node_namespaces: list[str]  # kubernetes namespaces of the nodes the engine dials
     master_key_path: str
     master_key_in_workspace: bool
     engine_image: str
     engine_replicas: int
     placement: dict[str, list[str]]
     namespace: str
+    api_exposed: bool      # the engine API listens beyond loopback (firewall: private networks only)
     signer_lease: str = SIGNER_LEASE
     private_cidrs_v4: list[str] = field(default_factory=lambda: list(PRIVATE_CIDRS_V4))
     private_cidrs_v6: list[str] = field(default_factory=lambda: list(PRIVATE_CIDRS_V6))
     container_root: str = CONTAINER_ROOT
 
-    @property
-    def public_rules(self) -> list[PortRule]:
-        return [r for r in self.rules if r.exposure == "public"]
-
-    def ports(self, exposure: str, protocol: str = "tcp") -> list[int]:
-        return sorted({r.port for r in self.rules if r.exposure == exposure and protocol in r.protocols})
+    def firewall_set(self, exposure: str, protocol: str = "tcp") -> list[tuple[str, str]]:
+        """(port or range, who uses it) for one nftables set: each once, every user named."""
+        users: dict[tuple[int, int], list[str]] = {}
+        for r in self.rules:
+            if r.exposure == exposure and protocol in r.protocols:
+                users.setdefault((r.port, r.end or r.port), []).append(f"{r.chain} {r.network} {r.client} {r.name}")
+        return [(str(a) if a == b else f"{a}-{b}", ", ".join(users[(a, b)])) for a, b in sorted(users)]
 
 
 # -- pieces ---------------------------------------------------------------------------------
@@ -202,7 +190,7 @@ def _exposure(network: str, port_name: str) -> str:
     return "public" if port_name in PUBLIC_PORTS else "private"
 
 
-def port_rules(ctx: "RenderContext") -> list[PortRule]:
+def port_rules(ctx: RenderContext) -> list[PortRule]:
     rules = []
     for chain in ctx.chains:
         for network in chain.networks:
@@ -211,6 +199,10 @@ def port_rules(ctx: "RenderContext") -> list[PortRule]:
                     exposure = _exposure(network.key, name)
                     protocols = list(PUBLIC_PORTS[name]) if exposure == "public" else ["tcp"]
                     rules.append(PortRule(port, protocols, exposure, chain.name, network.key, client.name, name))
+                for start, end in client.port_ranges:
+                    exposure = "loopback" if network.key == "local" else "public"
+                    protocols = ["tcp", "udp"] if exposure == "public" else ["tcp"]
+                    rules.append(PortRule(start, protocols, exposure, chain.name, network.key, client.name, "dynamic", end))
     return rules
 
 
@@ -222,17 +214,14 @@ def _gib(quantity: str) -> float:
     return parse_bytes(quantity) / GIB
 
 
-def host_views(ctx: "RenderContext", rules: list[PortRule]) -> list[HostView]:
+def host_views(ctx: RenderContext, rules: list[PortRule]) -> list[HostView]:
     hosts = []
     for chain in ctx.chains:
         for network in chain.networks:
             if network.key == "local":
                 continue
             sized = [c for c in network.clients if c.resources is not None]
-            volumes = []
-            for c in sized:
-                size = c.resources.storage if network.key == "mainnet" else (c.resources.storage_testnet or c.resources.storage)
-                volumes.append(VolumeView(c.name, -(-size // GIB), c.data_dir))
+            volumes = [VolumeView(c.name, -(-c.storage_bytes // GIB), c.data_dir) for c in sized if c.storage_bytes]
             mine = [r for r in rules if r.chain == chain.name and r.network == network.key]
             hosts.append(HostView(
                 name=f"{chain.name}-{network.key}", chain=chain.name, network=network.key, network_name=network.name,
@@ -249,15 +238,16 @@ def host_views(ctx: "RenderContext", rules: list[PortRule]) -> list[HostView]:
 
 def _strategy_row(record: Any) -> dict[str, Any]:
     spec = record.spec
+    source = f"mev/strategies/{record.stage}/{spec.strategy.type}/{spec.strategy.name}.yml"
     return {
         "name": spec.strategy.name, "stage": record.stage, "type": spec.strategy.type,
         "subtype": spec.strategy.subtype, "enabled": spec.strategy.enabled, "risk_level": spec.strategy.risk_level,
         "engine": spec.execution.engine, "mode": spec.execution.mode, "chains": list(spec.parameters.chains),
-        "version": spec.strategy.version, "source": f"mev/strategies/{record.stage}/{spec.strategy.type}/{spec.strategy.name}.yml",
+        "version": spec.strategy.version, "source": source,
     }
 
 
-def engine_views(ctx: "RenderContext", registry: list[dict[str, Any]]) -> dict[str, EngineView]:
+def engine_views(ctx: RenderContext, registry: list[dict[str, Any]]) -> dict[str, EngineView]:
     cfg = ctx.config
     risk = cfg.risk_limits.model_dump(mode="json")
     views = {}
@@ -276,7 +266,7 @@ def engine_views(ctx: "RenderContext", registry: list[dict[str, Any]]) -> dict[s
     return views
 
 
-def _engine_config(ctx: "RenderContext", effective: dict[str, Any], store: StoreView) -> dict[str, Any]:
+def _engine_config(ctx: RenderContext, effective: dict[str, Any], store: StoreView) -> dict[str, Any]:
     engine = dict(effective["mev_engine"])
     engine["store"] = {"url": store.url}
     return {
@@ -290,18 +280,7 @@ def _engine_config(ctx: "RenderContext", effective: dict[str, Any], store: Store
     }
 
 
-def logrotate(ctx: "RenderContext") -> Logrotate:
-    log = ctx.config.global_.logging
-    period = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400}.get(log.rotation)
-    size = None
-    if period is None:
-        size = f"{max(1, parse_bytes(log.rotation.replace(' ', '')) // 2**20)}M"
-        period = 86400  # size-rotated logs are kept for retention / 1 day of rotations at most
-    return Logrotate(log.rotation if size is None else None, size,
-                     max(1, log.retention // period), max(1, log.audit_retention // period))
-
-
-def layout(ctx: "RenderContext") -> list[dict[str, str]]:
+def layout(ctx: RenderContext) -> list[dict[str, str]]:
     from mevops.render.apply import layout_dirs
 
     root = Path(ctx.root)
@@ -311,7 +290,7 @@ def layout(ctx: "RenderContext") -> list[dict[str, str]]:
     return [{"path": p, "mode": m} for p, m in seen.items()]
 
 
-def deployment_view(ctx: "RenderContext") -> DeploymentView:
+def deployment_view(ctx: RenderContext) -> DeploymentView:
     cfg = ctx.config
     store = store_view(cfg.mev_engine.store.url)
     effective = mask_secrets(cfg.model_dump(mode="json", by_alias=True))
@@ -331,17 +310,18 @@ def deployment_view(ctx: "RenderContext") -> DeploymentView:
         engines=engine_views(ctx, registry),
         registry=registry,
         stages=stages,
+        stage_counts={stage: len(rows) for stage, rows in stages.items()},
         hosts=host_views(ctx, rules),
         rules=rules,
         engine_egress_ports=sorted({r.port for r in rules if r.name in ENGINE_DIALS and r.network != "local"}),
         layout=layout(ctx),
-        logrotate=logrotate(ctx),
-        log_dirs=sorted(f"{c.dir}/logs/{kind}" for c in ctx.chains for kind in ("application", "system")),
-        audit_log_dirs=sorted(f"{c.dir}/logs/audit" for c in ctx.chains),
+        dashboard_dirs=[f"{ctx.root}/mev/monitoring", *(f"{c.dir}/monitoring" for c in ctx.chains)],
+        node_namespaces=sorted({n.namespace for c in ctx.chains for n in c.networks if n.key != "local"}),
         master_key_path=key_path,
         master_key_in_workspace=not key_path.startswith("/"),
         engine_image=f"{ENGINE_IMAGE}:{ctx.version}",
         engine_replicas=ENGINE_REPLICAS.get(ctx.env, DEFAULT_ENGINE_REPLICAS),
         placement=PLACEMENT.get(ctx.env, DEFAULT_PLACEMENT),
         namespace=f"mevops-{ctx.env}",
+        api_exposed=cfg.mev_engine.api.host not in ("127.0.0.1", "localhost", "::1"),
     )
