@@ -114,7 +114,8 @@ class ClientView:
     requires: list[str]
     install: Any
     catalog: "Client" = field(repr=False)
-    binary_path: str = ""         # absolute host path: <chain dir>/binaries/<binary>
+    binary_path: str = ""         # absolute host path: <chain dir>/binaries/<client>/current/<binary> (chain install)
+    log_file: str = ""            # <chain dir>/logs/application/<network>-<client>.log, for every host backend
     storage_bytes: int | None = None  # data volume size for this network (storage_testnet on testnet)
     depends_on: list[str] = field(default_factory=list)  # services of the peers this client requires
     gateway_ports: list[int] = field(default_factory=list)  # also published on the docker host gateway (L2s' L1)
@@ -125,12 +126,8 @@ class ClientView:
         return f"{self.service}.service"
 
     @property
-    def log_file(self) -> str:
-        return f"{self.log_dir}/{self.service}.log"
-
-    @property
     def pid_file(self) -> str:
-        """PID file of the process backend (inside the client's data dir)."""
+        """PID file of scripts/start.sh (a plain PID; `mevops chain` keeps its own mevops.pid beside it)."""
         return f"{self.data_dir}/{self.name}.pid"
 
     @property
@@ -315,7 +312,8 @@ def _client_view(chain: "Chain", net: "Network", key: str, name: str, primary: b
         health=HealthView(client.health.method, health_port, client.health.port, client.health.path,
                           f"http://127.0.0.1:{health_port}{path}"),
         stop_grace_period=client.stop_grace_period, resources=client.resources, requires=list(client.requires),
-        install=client.install, catalog=client, binary_path=str(base / "binaries" / client.binary),
+        install=client.install, catalog=client, binary_path=str(base / "binaries" / name / "current" / client.binary),
+        log_file=str(base / "logs" / "application" / f"{key}-{name}.log"),
         storage_bytes=_storage(client, key),
     )
 
