@@ -2,64 +2,86 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
 
 
 def demo(
-    directory: Optional[Path] = typer.Option(None, "--dir", help="Keep the demo workspace here (default: a temporary directory)."),
+    rpc: Optional[str] = typer.Option(None, "--rpc", help="Use this dev node (unlocked accounts) instead of starting a local anvil."),
+    blocks: int = typer.Option(20, "--blocks", min=1, help="Run for this many blocks."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end, nothing else."),
 ) -> None:
-    """Create a workspace, validate every environment and show the catalog and the layered config."""
-    import tempfile
+    """Start a local chain, deploy tokens, two DEXes and the executor, and let the engine arbitrage a random market."""
+    import asyncio
 
+    asyncio.run(_demo(rpc, blocks, as_json))
+
+
+def _view(state, engine):  # noqa: ANN001, ANN202
     from rich.table import Table
 
-    from mevops.config.validate import effective_config, validate_workspace
-    from mevops.errors import MevopsError
-    from mevops.output import console
-    from mevops.workspace import Workspace
-    from mevops.workspace_init import init_workspace
+    table = Table(title=f"mevops demo — chain {state.chain_id}, executor {state.executor[:10]}…")
+    for col in ("blocks", "market swaps", "opportunities", "trades landed", "failed", "realized (WETH)", "event lag p50", "drops"):
+        table.add_column(col, justify="right")
+    snap = engine.metrics.snapshot()
+    lag = snap["event_lag_ms_p50"]
+    table.add_row(str(state.blocks), str(state.actor_swaps), str(state.opportunities), str(len(state.trades)),
+                  str(len(state.failed)), f"{state.realized / 1e18:.6f}", f"{lag:.2f} ms" if lag is not None else "-",
+                  str(sum(snap["dropped"].values())))
+    return table
+
+
+async def _demo(rpc: str | None, blocks: int, as_json: bool) -> None:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from mevops.engine.chain.signer import Signer
+    from mevops.engine.demo import DEV_SEARCHER_KEY, DemoState, run_engine, setup_market, start_local_node, verify_profit
+    from mevops.errors import CheckFailed
+    from mevops.output import console, print_json
 
     out = console()
+    state = DemoState()
     with tempfile.TemporaryDirectory(prefix="mevops-demo-") as tmp:
-        root = directory or Path(tmp) / "workspace"
-        result = init_workspace(root, None, str(Path(tmp) / "blockchain"), "development")
-        out.print(f"[bold]1. mevops init[/] {root}: {len(result.written)} files, {len(result.enabled)} chains enabled")
-        ws = Workspace.open(root)
-        reports = [validate_workspace(ws, env) for env in ws.environments()]
-        for report in reports:
-            status = "[green]valid[/]" if report.ok else f"[red]{len(report.problems)} problems[/]"
-            out.print(f"[bold]2. mevops config validate --env {report.env}[/]: {status}")
-        if not all(r.ok for r in reports):
-            raise MevopsError([p for r in reports for p in r.problems])
-        catalog = reports[0].catalog
-        table = Table(title="3. chain catalog (default clients; host ports side by side on one host)")
-        for col in ("chain", "network", "chain id", "block", "clients", "rpc port"):
-            table.add_column(col)
-        for chain in catalog.values():
-            for key, network in chain.networks.items():
-                clients = chain.clients_for(key)
-                ports = chain.host_ports(key)
-                rpc = next((str(p) for (c, name), p in ports.items() if name == "rpc"), "-")
-                table.add_row(chain.name, f"{key} ({network.name})", str(network.chain_id or "-"),
-                              f"{network.block_time} ms", ", ".join(clients.values()), rpc)
-        out.print(table)
-        cfg, layered = effective_config(ws, "production")
-        table = Table(title="4. mevops config show --env production --explain (excerpt)")
-        for col in ("key", "value", "set by"):
-            table.add_column(col)
-        for path in (("global", "environment"), ("global", "logging", "level"), ("mev", "max_gas_price"),
-                     ("mev", "min_profit_threshold"), ("risk_limits", "global_limits", "max_daily_loss"),
-                     ("risk_limits", "strategy_limits", "arbitrage", "max_position_size")):
-            value = layered.data
-            for part in path:
-                value = value[part]
-            origin = str(layered.origin_of(path)).removeprefix(f"{root}/")
-            table.add_row(".".join(path), str(value), origin)
-        out.print(table)
-        out.print(f"parsed once at the edge: mev.max_gas_price = {cfg.mev.max_gas_price} wei, "
-                  f"rpc_timeout = {cfg.global_.networking.rpc_timeout} s")
-        active = [r for r in reports[0].strategies if r.stage in ("testing", "active")]
-        out.print(f"[bold]5. strategies[/]: {len(reports[0].strategies)} files, {len(active)} in testing/active, all within risk limits")
+        backend = node = None
+        if rpc is None:
+            if not as_json:
+                out.print("starting a local anvil through the lifecycle layer (ethereum/local)…")
+            rpc, backend, node = start_local_node(Path(tmp))
+        try:
+            signer = Signer.from_env() or Signer(DEV_SEARCHER_KEY, "anvil dev account #1")
+            state.rpc, state.searcher = rpc, signer.address
+            market, executor = await setup_market(rpc, state, signer)
+            state.executor, state.profit_token = executor, market.weth
+            if not as_json:
+                out.print(f"deployed {len(market.tokens)} tokens, {len(market.pairs)} pools on 2 DEXes (fees 0.30% / 0.25%), "
+                          f"executor {executor} with 50 WETH; engine running for {blocks} blocks")
+            live = None
+            if not as_json:
+                from rich.live import Live
+
+                live = Live(console=out, refresh_per_second=4, redirect_stdout=False, redirect_stderr=False)
+                live.start()
+            try:
+                await run_engine(rpc, market, executor, signer, state, blocks,
+                                 on_tick=(lambda s, e: live.update(_view(s, e))) if live else None)
+            finally:
+                if live is not None:
+                    live.stop()
+                    out.print()
+            delta = await verify_profit(rpc, market.weth, executor, state)
+        finally:
+            if backend is not None:
+                backend.down(node)
+    if delta != state.realized:
+        raise CheckFailed(f"executor balance changed by {delta} wei but the trades report {state.realized} wei")
+    if as_json:
+        print_json(state.summary())
+        return
+    out.print(f"[bold]{len(state.trades)} arbitrage trades landed[/], realized {state.realized / 1e18:.6f} WETH "
+              f"(executor balance +{delta} wei, checked on chain); {len(state.failed)} failed or reverted; "
+              f"{state.opportunities} opportunities sent over {state.blocks} blocks")
+    for trade in state.trades[:10]:
+        out.print(f"  block {trade['block']}: {trade['tx_hash']}  +{trade['profit_wei'] / 1e18:.6f} WETH, gas {trade['gas_used']}")

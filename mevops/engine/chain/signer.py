@@ -35,6 +35,10 @@ class Signer:
 
     __str__ = __repr__
 
+    def local_account(self) -> Any:
+        """The eth-account LocalAccount (for deployment helpers); do not log it."""
+        return self._account
+
     def sign(self, tx: dict[str, Any]) -> tuple[bytes, str]:
         """Sign an EIP-1559 transaction dict; returns (raw bytes, tx hash)."""
         signed = self._account.sign_transaction(tx)

@@ -1,0 +1,1 @@
+"""Executors: perform actions (send a signed transaction, or paper-trade)."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the engine store (a package, so that a wheel ships them)."""

@@ -1,0 +1,1 @@
+"""Strategies: I/O-free state machines (sync_state, then process_event → actions)."""
