@@ -64,10 +64,3 @@ def test_environment_names_cannot_escape(run, workspace):
         result = run("config", "validate", "--env", env, cwd=workspace)
         assert result.code == 2 and "unknown environment" in result.err
 
-
-def test_demo_runs_outside_a_workspace(run, tmp_path):
-    result = run("demo", cwd=tmp_path)
-    assert result.code == 0, result.err
-    assert "config validate --env production" in result.out and "valid" in result.out
-    assert "ethereum" in result.out and "31337" in result.out
-    assert list(tmp_path.iterdir()) == []  # a temporary workspace, cleaned up
