@@ -214,3 +214,31 @@ def test_debug_logs_never_contain_the_key(start_anvil, tmp_path, run):
     text = log_file.read_text()
     assert text, "DEBUG logging produced nothing: the test would prove nothing"
     assert DEV_SEARCHER_KEY[2:] not in text and DEV_SEARCHER_KEY[2:] not in result.out + result.err
+
+
+def test_pending_transactions_arrive_with_full_bodies(start_anvil):
+    from mevops.engine.collectors.mempool import PendingTxCollector
+    from mevops.engine.collectors.rpc import HttpRpc
+
+    url, _ = start_anvil(chain_id=31337, block_time=2)
+
+    async def scenario():
+        rpc = HttpRpc(url)
+        collector = PendingTxCollector(rpc, url.replace("http", "ws"))
+        got = []
+
+        async def consume():
+            async for event in collector.events():
+                got.append(event)
+                return
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.5)
+        sent = await rpc.call("eth_sendTransaction", [{"from": DEV_ACCOUNTS[0], "to": DEV_ACCOUNTS[1], "value": "0x1",
+                                                        "data": "0xdeadbeef"}])
+        await asyncio.wait_for(task, 10)
+        await rpc.close()
+        return sent, got
+
+    sent, got = asyncio.run(scenario())
+    assert got[0].hash == sent and got[0].input == "0xdeadbeef" and got[0].sender.lower() == DEV_ACCOUNTS[0].lower()
