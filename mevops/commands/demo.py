@@ -46,10 +46,15 @@ async def _demo(rpc: str | None, blocks: int, as_json: bool) -> None:
     state = DemoState()
     with tempfile.TemporaryDirectory(prefix="mevops-demo-") as tmp:
         backend = node = None
+        workspace = Path(tmp) / "workspace"
         if rpc is None:
             if not as_json:
                 out.print("starting a local anvil through the lifecycle layer (ethereum/local)…")
             rpc, backend, node = start_local_node(Path(tmp))
+        else:
+            from mevops.workspace_init import init_workspace
+
+            init_workspace(workspace, ["ethereum"], str(Path(tmp) / "root"), "development")
         try:
             signer = Signer.from_env() or Signer(DEV_SEARCHER_KEY, "anvil dev account #1")
             state.rpc, state.searcher = rpc, signer.address
@@ -66,7 +71,8 @@ async def _demo(rpc: str | None, blocks: int, as_json: bool) -> None:
                 live.start()
             try:
                 await run_engine(rpc, market, executor, signer, state, blocks,
-                                 on_tick=(lambda s, e: live.update(_view(s, e))) if live else None)
+                                 on_tick=(lambda s, e: live.update(_view(s, e))) if live else None,
+                                 workspace=workspace, store_url=f"sqlite:///{tmp}/engine.db")
             finally:
                 if live is not None:
                     live.stop()
@@ -82,6 +88,7 @@ async def _demo(rpc: str | None, blocks: int, as_json: bool) -> None:
         return
     out.print(f"[bold]{len(state.trades)} arbitrage trades landed[/], realized {state.realized / 1e18:.6f} WETH "
               f"(executor balance +{delta} wei, checked on chain); {len(state.failed)} failed or reverted; "
-              f"{state.opportunities} opportunities sent over {state.blocks} blocks")
+              f"{state.opportunities} opportunities over {state.blocks} blocks; outcomes {state.summary()['outcomes']}; "
+              f"{state.stored_trades} trades in the store; risk-checked against the workspace's development limits")
     for trade in state.trades[:10]:
         out.print(f"  block {trade['block']}: {trade['tx_hash']}  +{trade['profit_wei'] / 1e18:.6f} WETH, gas {trade['gas_used']}")

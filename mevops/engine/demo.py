@@ -39,6 +39,8 @@ class DemoState:
     actor_swaps: int = 0
     trades: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    stored_trades: int = 0
+    engine: Any = None
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -46,9 +48,11 @@ class DemoState:
         return sum(t["profit_wei"] for t in self.trades)
 
     def summary(self) -> dict[str, Any]:
+        results = dict(self.engine.metrics.results) if self.engine is not None else {}
         return {"chain_id": self.chain_id, "rpc": self.rpc, "searcher": self.searcher, "executor": self.executor,
                 "profit_token": self.profit_token, "blocks": self.blocks, "opportunities": self.opportunities,
-                "realized_profit_wei": self.realized, "trades": self.trades}
+                "realized_profit_wei": self.realized, "outcomes": results, "stored_trades": self.stored_trades,
+                "trades": self.trades}
 
 
 # -- node ------------------------------------------------------------------------------------------
@@ -144,8 +148,47 @@ async def setup_market(rpc_url: str, state: DemoState, signer: Any) -> tuple[Any
 
 
 # -- engine ------------------------------------------------------------------------------------------
+DEMO_STRATEGY = "eth-usdc-dex-arbitrage"   # the reference workspace's active arbitrage strategy
+WETH_USD = 3000
+
+
+class DemoPricing:
+    """Reference prices of the demo market (micro-USD): WETH at 3000 USD, gas paid in ETH."""
+
+    def __init__(self, weth: str) -> None:
+        self.weth = weth.lower()
+
+    def usd_value(self, chain: str, token: str, amount: int) -> int:
+        if token.lower() != self.weth:
+            raise ValueError(f"no price for {token}")
+        return amount * WETH_USD * 10**6 // 10**18
+
+    def gas_usd(self, chain: str, wei: int) -> int:
+        return wei * WETH_USD * 10**6 // 10**18
+
+    def is_eth_denominated(self, chain: str, token: str) -> bool:
+        return token.lower() == self.weth
+
+
+def demo_risk(workspace: Path, weth: str) -> tuple[Any, DemoPricing, int]:
+    """The risk manager of the workspace's development config; the input cap its limits allow."""
+    from mevops.config.validate import effective_config
+    from mevops.engine.risk.manager import RiskManager
+    from mevops.strategies.store import load_strategies
+    from mevops.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    cfg, _ = effective_config(ws, "development")
+    records, _ = load_strategies(ws)
+    specs = [r.spec for r in records if r.stage == "active" and r.spec.strategy.enabled]
+    risk = RiskManager.from_config(cfg, specs, chains=["ethereum"])
+    risk.register_strategy(DEMO_STRATEGY)
+    position = next(r.spec.parameters.max_position_size for r in records if r.name == DEMO_STRATEGY)
+    return risk, DemoPricing(weth), position * 10**18 // (WETH_USD * 10**6)
+
+
 async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, state: DemoState, blocks: int,
-                     on_tick: Any = None) -> None:
+                     on_tick: Any = None, *, workspace: Path | None = None, store_url: str | None = None) -> None:
     from mevops.engine.chain.nonce import NonceManager
     from mevops.engine.collectors.blocks import BlockCollector
     from mevops.engine.collectors.pool_logs import PoolLogCollector
@@ -160,9 +203,14 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
     reserves = await read_reserves(rpc, market.pairs)
     pools = [Pool(p.address, p.token0, p.token1, *reserves[p.address.lower()], p.fee_bps, f"dex{p.dex}") for p in market.pairs]
     weth = market.weth.lower()
+    risk = pricing = None
+    cap = WETH_INVENTORY
+    if workspace is not None:
+        risk, pricing, position_cap = demo_risk(workspace, weth)
+        cap = min(cap, position_cap)
     settings = ArbSettings(chain="ethereum", base_tokens=[weth], native_token=weth, tip=10**9,
-                           max_input={weth: WETH_INVENTORY}, max_trades_per_block=1)
-    strategy = ArbStrategy("demo-arbitrage", pools, settings)
+                           max_input={weth: cap}, max_trades_per_block=1)
+    strategy = ArbStrategy(DEMO_STRATEGY, pools, settings)
     head = await rpc.call("eth_getBlockByNumber", ["latest", False])
     state.start_block = int(head["number"], 16)
     strategy.sync_state({"reserves": reserves})
@@ -170,13 +218,30 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
     async def pending(address: str) -> int:
         return int(await rpc.call("eth_getTransactionCount", [address, "pending"]), 16)
 
+    store = None
+    if store_url is not None:
+        from mevops.engine.store.store import Store
+
+        store = Store(store_url)
+        store.migrate()
+    checked: Any = None
+
     def on_final(action: ArbTrade, result: ExecutionResult) -> None:
+        if checked is not None:
+            checked.on_final(action, result)  # settle the risk book with what really happened
         record = {"tx_hash": result.tx_hash, "block": result.block, "profit_wei": result.realized_profit or 0,
                   "gas_used": result.gas_used, "expected_profit_wei": action.expected_profit, "status": result.status}
         (state.trades if result.status == "mined" and result.realized_profit is not None else state.failed).append(record)
 
-    executor_ = MempoolExecutor(rpc, signer, NonceManager(signer.address, pending), executor, state.chain_id, on_final=on_final)
-    engine = Engine([BlockCollector(rpc, ws_url), PoolLogCollector(rpc, [p.address for p in pools], ws_url)], [strategy], [executor_])
+    executor_ = MempoolExecutor(rpc, signer, NonceManager(signer.address, pending), executor, state.chain_id,
+                                on_final=on_final, store=store)
+    outer: Any = executor_
+    if risk is not None:
+        from mevops.engine.risk.executor import RiskCheckedExecutor
+
+        checked = outer = RiskCheckedExecutor(executor_, risk, pricing)
+    engine = Engine([BlockCollector(rpc, ws_url), PoolLogCollector(rpc, [p.address for p in pools], ws_url)], [strategy], [outer])
+    state.engine = engine
     stop = asyncio.Event()
     actor = asyncio.create_task(market_actor(rpc, market, DEV_ACCOUNTS[2], state, stop))
     await engine.start()
@@ -193,6 +258,9 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
         await engine.stop()
         await executor_.drain(timeout=15)
         await rpc.close()
+        if store is not None:
+            state.stored_trades = store.trades(chain="ethereum", page_size=1).total
+            store.close()
 
 
 async def verify_profit(rpc_url: str, token: str, executor: str, state: DemoState) -> int:

@@ -95,6 +95,7 @@ class ExecutionResult:
     gas_used: int | None = None
     realized_profit: int | None = None
     reason: str = ""
+    effective_gas_price: int | None = None
 
 
 # -- roles ---------------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def _search_interval(ghops, curve, cap, best_x, best_p, limit):
     Returns the (possibly improved) best and whether the scan was exhaustive.
     """
     a, b, c = curve
-    t = best_p if best_p > 0 else 0
+    t = max(0, best_p)
     beta = a - b - c * t
     disc = beta * beta - 4 * c * b * t
     if beta <= 0 or disc < 0:

@@ -11,7 +11,7 @@ over γ on the way in; see ``screen``). A family is in one of three states:
 - *closed* (bound ≤ 1 + ε by a ratio R) or *parked* (bound passes, profit bound cannot clear
   gas): each factor gets a *ceiling*, its value times r, chosen so that while no factor reaches
   its ceiling the family still cannot matter. Closed: r = R^(1/n) keeps S under the threshold.
-  Parked: r keeps the profit bound under half the gas it was parked at, as long as the legs'
+  Parked: r keeps the profit bound under 1/4 of the gas it was parked at, as long as the legs'
   base reserves also stay under 1.25× (depth ceilings); the larger r of the two is used, and a
   parked family is looked at again when gas falls below that profit bound.
 
@@ -32,9 +32,9 @@ from mevops.engine.dex.screen import RateTable, may_clear
 
 LOW = 1.0 - 1e-12  # ceilings round low
 HIGH = 1.0 + 1e-7  # profit bounds round high: float error on estimates is < 1e-8 (see screen)
-PARK_TARGET = 0.5  # a parked family's profit bound stays under half the gas it was parked at...
+PARK_TARGET = 0.25  # a parked family's profit bound stays under a quarter of the gas it was parked at...
 DEPTH_SLACK = 1.25  # ...while its legs' base reserves grow by less than this
-MAX_RATIO = 1e6
+MAX_GROWTH = 1e18
 
 
 class FamilyScreen:
@@ -48,6 +48,7 @@ class FamilyScreen:
         self.rate_ceilings: list[list[tuple[float, int, int]]] = [[] for _ in index.legs]  # (ceiling, family, version)
         self.depth_ceilings: list[list[tuple[float, int, int]]] = [[] for _ in index.legs]
         self.need_mid = [0.0] * index.family_count
+        self.pushed = 0  # heap entries pushed since the last prune (at most 5 per screen are live)
         self.parked: list[list[tuple[float, int, int]]] = [[] for _ in range(2 * len(index.base_tokens))]
         self.dirty: set[int] = set(range(index.family_count))
         self.last_rescreened: set[int] = set()
@@ -55,31 +56,34 @@ class FamilyScreen:
         self.pool_tick = [0] * (len(index.pools) + 1)  # + the identity hop's "pool"
         self.members_found: dict[int, set[int]] = {}  # active family -> its candidates
         self.book = CandidateBook(index, rates, size, self.pool_tick)
+        self.pool_legs = [tuple((leg, hop, index.legs[leg], index.leg_out[leg]) for leg, hop in legs) for legs in index.pool_legs]
+        self.pool_middles = [tuple((f, index.mid[f]) for f in families) for families in index.pool_middles]
 
     # -- marking -----------------------------------------------------------------------------
 
     def pool_changed(self, i: int) -> None:
         """Pool ``i``'s entries in ``self.rates`` were just updated: mark what may have changed."""
-        ix, rates, legmax, dirty = self.ix, self.rates, self.legmax, self.dirty
-        rate = rates.rate
         self.tick += 1
         self.pool_tick[i] = self.tick
-        for leg, hop in ix.pool_legs[i]:
-            best = max([rate[h] for h in ix.legs[leg]])
-            if not self.pruning:
-                dirty.update(ix.leg_families[leg])
-            else:
-                if best > legmax[leg]:
-                    self._reach(self.rate_ceilings[leg], best)
-                if self.depth_ceilings[leg]:
-                    reserve = rates.rin[hop] if ix.leg_out[leg] else rates.ga[hop]
-                    self._reach(self.depth_ceilings[leg], reserve / rates.gamma[hop])
+        rates, legmax, dirty = self.rates, self.legmax, self.dirty
+        rate = rates.rate
+        if not self.pruning:  # reference mode: every family through the pool
+            for leg, hop, hops, out in self.pool_legs[i]:
+                legmax[leg] = max([rate[h] for h in hops])
+            dirty.update(self.ix.families_of(self.ix.pools[i].address))
+            return
+        for leg, hop, hops, out in self.pool_legs[i]:
+            best = rate[hop] if len(hops) == 1 else max([rate[h] for h in hops])
+            if best > legmax[leg]:
+                self._reach(self.rate_ceilings[leg], best)
+            legmax[leg] = best
+            if self.depth_ceilings[leg]:
+                self._reach(self.depth_ceilings[leg], (rates.rin[hop] if out else rates.ga[hop]) / rates.gamma[hop])
             if self.leg_active[leg]:
                 dirty.update(self.leg_active[leg])
-            legmax[leg] = best
         active, need_mid = self.active, self.need_mid
-        for family in ix.pool_middles[i]:
-            if active[family] or rate[ix.mid[family]] >= need_mid[family] or not self.pruning:
+        for family, mid in self.pool_middles[i]:
+            if active[family] or rate[mid] >= need_mid[family]:
                 dirty.add(family)
 
     def _reach(self, heap: list[tuple[float, int, int]], value: float) -> None:
@@ -102,8 +106,8 @@ class FamilyScreen:
                 _, family, seen = heapq.heappop(heap)
                 if seen == self.version[family]:
                     self.screen(family, limits)
-            if len(heap) > 2 * self.ix.family_count // len(self.parked) + 4096:
-                self._prune(heap)
+        if self.pushed > 5 * self.ix.family_count + 4096:
+            self._prune_all()
         self.book.promote(limits, self.tick)
 
     def screen(self, family: int, limits: list[int]) -> None:
@@ -112,14 +116,15 @@ class FamilyScreen:
         factors = (legmax[first], self.rates.rate[mid], legmax[last])
         bound = factors[0] * factors[1] * factors[2]
         self.version[family] += 1
-        n = 2 if mid == ix.identity_hop else 3
         if bound > self.threshold:
             depths = self._depths(first, last)
             d = (bound - 1.0) / (sqrt(bound) + 1.0)
-            active = may_clear(min(depths) * d * d * HIGH, limits[group]) or not self._park(family, factors, n, depths, limits[group], 0.0)
+            active = may_clear(min(depths) * d * d * HIGH, limits[group]) or not self._park(
+                family, factors, depths, limits[group], 0.0
+            )
         else:
-            ratio = (self.threshold / bound) ** (1.0 / n) * LOW if bound > 0.0 else MAX_RATIO
-            active = not self._park(family, factors, n, self._depths(first, last), limits[group], ratio)
+            growth = self.threshold / bound if bound > 0.0 else MAX_GROWTH
+            active = not self._park(family, factors, self._depths(first, last), limits[group], growth)
         if active != self.active[family]:
             for leg in (first, last):
                 (self.leg_active[leg].add if active else self.leg_active[leg].discard)(family)
@@ -137,41 +142,49 @@ class FamilyScreen:
         rin, ga, gamma = rates.rin, rates.ga, rates.gamma
         return max([rin[h] / gamma[h] for h in legs[first]]), max([ga[h] / gamma[h] for h in legs[last]])
 
-    def _park(self, family: int, factors: tuple[float, float, float], n: int, depths: tuple[float, float], limit: int, ratio: float) -> bool:
-        """Set ceilings: ``ratio`` (keeps a closed family closed) or one that keeps the profit bound
-        under PARK_TARGET·limit, whichever is larger. False if neither lets the family wait."""
+    def _park(
+        self, family: int, factors: tuple[float, float, float], depths: tuple[float, float], limit: int, growth: float
+    ) -> bool:
+        """Set ceilings that let the bound grow by ``growth`` (keeps a closed family closed), or by
+        what keeps the profit bound under PARK_TARGET·limit if larger; each of the n factors may
+        grow by growth^(1/n). False if neither growth is > 1. (Equal shares measured best: giving
+        legs that many families share a larger part made more re-screens, not fewer.)"""
         ix, version = self.ix, self.version[family]
         first, last, group = ix.first[family], ix.last[family], ix.group[family]
         bound, depth = factors[0] * factors[1] * factors[2], DEPTH_SLACK * min(depths)
         if bound > 0.0 and depth > 0.0 and limit > 0:
             s_max = (1.0 + sqrt(PARK_TARGET * limit / (depth * HIGH))) ** 2
-            by_profit = min((s_max / bound) ** (1.0 / n) * LOW, MAX_RATIO) if s_max > bound else 0.0
             profit_max = depth * (sqrt(s_max) - 1.0) ** 2 * HIGH * HIGH
-            if by_profit > ratio and not may_clear(profit_max, limit):  # (tiny limits: would loop)
-                ratio = by_profit
-                self._push(self.depth_ceilings, first, DEPTH_SLACK * depths[0], family, version)
-                self._push(self.depth_ceilings, last, DEPTH_SLACK * depths[1], family, version)
+            if s_max > bound * growth and not may_clear(profit_max, limit):  # (tiny limits: would loop)
+                growth = s_max / bound
+                heapq.heappush(self.depth_ceilings[first], (DEPTH_SLACK * depths[0], family, version))
+                heapq.heappush(self.depth_ceilings[last], (DEPTH_SLACK * depths[1], family, version))
                 heapq.heappush(self.parked[group], (-profit_max, family, version))
-        if ratio <= 0.0:
+                self.pushed += 3
+        if growth <= 1.0:
             return False
         if bound > 0.0:
-            ceilings = [f * ratio for f in factors]
+            share = min(growth, MAX_GROWTH) ** (0.5 if ix.mid[family] == ix.identity_hop else 1.0 / 3.0) * LOW
+            ceilings = [f * share for f in factors]
         else:  # a zero factor: nothing opens until it turns positive
             ceilings = [0.0 if f == 0.0 else float("inf") for f in factors]
         self.need_mid[family] = ceilings[1]
-        self._push(self.rate_ceilings, first, ceilings[0], family, version)
-        self._push(self.rate_ceilings, last, ceilings[2], family, version)
+        heapq.heappush(self.rate_ceilings[first], (ceilings[0], family, version))
+        heapq.heappush(self.rate_ceilings[last], (ceilings[2], family, version))
+        self.pushed += 2
         return True
-
-    def _push(self, heaps: list[list[tuple[float, int, int]]], leg: int, ceiling: float, family: int, version: int) -> None:
-        heap = heaps[leg]
-        heapq.heappush(heap, (ceiling, family, version))
-        if len(heap) > 2 * len(self.ix.leg_families[leg]) + 64:
-            self._prune(heap)
 
     def _prune(self, heap: list[tuple[float, int, int]]) -> None:
         heap[:] = [e for e in heap if e[2] == self.version[e[1]]]
         heapq.heapify(heap)
+
+    def _prune_all(self) -> None:
+        """Drop stale heap entries; run once the heaps may hold more stale entries than families."""
+        for heaps in (self.rate_ceilings, self.depth_ceilings, self.parked):
+            for heap in heaps:
+                if heap:
+                    self._prune(heap)
+        self.pushed = 0
 
     def _screen_members(self, family: int, first: int, mid: int, last: int, limit: int) -> set[int]:
         ix, rate, threshold, ticks, offer = self.ix, self.rates.rate, self.threshold, self.pool_tick, self.book.offer

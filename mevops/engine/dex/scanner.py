@@ -90,14 +90,18 @@ class ArbScanner:
     def cycles_for_pool(self, address: str) -> list[Cycle]:
         return [self.index.cycle(cid) for cid in self.index.cycles_of(address)]
 
-    def scan(self, base_fee: int, priority_fee: int, *, price: PriceFn | None = None, min_net_profit: int = 1) -> list[Opportunity]:
+    def scan(
+        self, base_fee: int, priority_fee: int, *, price: PriceFn | None = None, min_net_profit: int = 1
+    ) -> list[Opportunity]:
         """Every opportunity netting ≥ ``min_net_profit`` after gas, best first; re-screens only
         what Syncs since the last scan (or a lower gas price) can have changed."""
         costs = self.gas_costs(base_fee, priority_fee, price)
         self.screen.rescreen([cost + min_net_profit for cost in costs])
         return self._ranked(((cid, s, group) for cid, (s, group) in self.screen.book.gains.items()), costs, min_net_profit)
 
-    def full_rescan(self, base_fee: int, priority_fee: int, *, price: PriceFn | None = None, min_net_profit: int = 1) -> list[Opportunity]:
+    def full_rescan(
+        self, base_fee: int, priority_fee: int, *, price: PriceFn | None = None, min_net_profit: int = 1
+    ) -> list[Opportunity]:
         """Naive baseline: rates from reserves, then screen and size every cycle; keeps no state."""
         costs = self.gas_costs(base_fee, priority_fee, price)
         limits = [cost + min_net_profit for cost in costs]

@@ -52,16 +52,21 @@ class MempoolExecutor:
 
     async def execute(self, action: ArbTrade) -> ExecutionResult:
         data = execute_calldata(action)
+        opportunity = self.store.record_trade_opportunity(action) if self.store is not None else None
         ok, reason, _ = await self.simulate(action, data)
         if not ok:
+            if self.store is not None:
+                self.store.set_opportunity_status(opportunity, "failed", reason)
             return ExecutionResult(action.id, "simulated_fail", reason=reason)
         nonce = await self.nonces.take()
         tx = {"type": 2, "chainId": self.chain_id, "nonce": nonce, "to": self.executor, "value": 0, "data": data,
               "gas": action.gas_limit, "maxFeePerGas": action.max_fee_per_gas,
               "maxPriorityFeePerGas": action.max_priority_fee_per_gas}
         raw, tx_hash = self.signer.sign(tx)
-        if self.store is not None:
-            self.store.record_signed_trade(action, nonce=nonce, tx_hash=tx_hash, raw_tx="0x" + raw.hex())
+        if self.store is not None:  # durable before the send: a restart re-broadcasts these bytes, never re-signs
+            self.store.record_signed_trade(action.id, nonce, tx_hash, raw, chain=action.chain, strategy=action.strategy,
+                                           sender=self.signer.address, token=action.token, amount_in=action.amount_in,
+                                           opportunity_id=opportunity)
         try:
             await self.rpc.call("eth_sendRawTransaction", ["0x" + raw.hex()])
         except JsonRpcError as exc:
@@ -93,19 +98,31 @@ class MempoolExecutor:
             await asyncio.sleep(self.poll)
         result = self._final(action, tx_hash, receipt)
         if self.store is not None:
-            self.store.record_result(action.id, result)
+            self._record(action.id, result)
         if self.on_final is not None:
             self.on_final(action, result)
         return result
+
+    def _record(self, trade_id: str, r: ExecutionResult) -> None:
+        if r.status == "mined":
+            self.store.mark_mined(trade_id, block=r.block, gas_used=r.gas_used, effective_gas_price=r.effective_gas_price or 0,
+                                  realized_profit=r.realized_profit)
+        elif r.status == "reverted":
+            self.store.mark_reverted(trade_id, block=r.block, gas_used=r.gas_used,
+                                     effective_gas_price=r.effective_gas_price or 0, reason=r.reason)
+        else:
+            self.store.mark_dropped(trade_id, r.reason)
 
     def _final(self, action: ArbTrade, tx_hash: str, receipt: dict | None) -> ExecutionResult:
         if not receipt:
             return ExecutionResult(action.id, "dropped", tx_hash, reason="no receipt before the timeout")
         gas_used = int(receipt["gasUsed"], 16)
         block = int(receipt["blockNumber"], 16)
+        price = int(receipt.get("effectiveGasPrice") or "0x0", 16)
         if receipt.get("status") != "0x1":
-            return ExecutionResult(action.id, "reverted", tx_hash, block, gas_used, 0, reason="reverted on chain")
-        return ExecutionResult(action.id, "mined", tx_hash, block, gas_used, realized_profit(receipt, self.executor))
+            return ExecutionResult(action.id, "reverted", tx_hash, block, gas_used, 0, "reverted on chain", price)
+        return ExecutionResult(action.id, "mined", tx_hash, block, gas_used, realized_profit(receipt, self.executor),
+                               effective_gas_price=price)
 
     async def drain(self, timeout: float = 30.0) -> None:
         if self.watchers:
