@@ -17,6 +17,7 @@ renders to whitespace only produces no file.
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from mevops.render.context import ChainView, ClientView, NetworkView, RenderCont
 from mevops.render.templates import make_environment
 
 TOPS = ("nodes", "chain", "mev", "infrastructure", "environments")
+PARALLEL_MIN_JOBS = 64
 
 
 @dataclass(frozen=True)
@@ -59,19 +61,55 @@ class Planner:
         self.ctx = ctx
         self.base = ctx.as_dict()
         self.names = _template_names(templates_root)
-        self.files: dict[str, PlannedFile] = {}
+        self.jobs: list[tuple[str, str, tuple[str | None, str | None], dict[str, Any]]] = []
 
     def render(self, name: str, out: str, scope: tuple[str | None, str | None] = (None, None), **extra: Any) -> None:
+        """Queue one template render; ``plan`` runs the queue."""
+        self.jobs.append((name, out, scope, extra))
+
+    def _run(self, job: tuple[str, str, tuple[str | None, str | None], dict[str, Any]]) -> PlannedFile | None:
+        name, out, scope, extra = job
         try:
             text = self.env.get_template(name).render(**self.base, **extra)
         except jinja2.TemplateError as exc:
             lineno = getattr(exc, "lineno", None)
             raise MevopsError(Problem(f"templates/{name}", lineno, out, f"{type(exc).__name__}: {exc.message or exc}")) from None
-        if not text.strip():
-            return
-        if out in self.files:
-            raise MevopsError(Problem(f"templates/{name}", None, out, "two templates render the same file"))
-        self.files[out] = PlannedFile(out, text.encode(), _mode(out), *scope)
+        return PlannedFile(out, text.encode(), _mode(out), *scope) if text.strip() else None
+
+    def _run_all(self) -> list[PlannedFile | None]:
+        """Render every queued job; on a multi-core machine half of them in a forked child (the
+        compiled templates and the context are shared copy-on-write, so it costs no start-up)."""
+        jobs = self.jobs
+        if len(jobs) < PARALLEL_MIN_JOBS or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+            return [self._run(job) for job in jobs]
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: the odd jobs
+            os.close(read_fd)
+            try:
+                payload = ("ok", [self._run(job) for job in jobs[1::2]])
+            except MevopsError as exc:
+                payload = ("error", exc.problems)
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+                payload = ("bug", f"{type(exc).__name__}: {exc}")
+            with os.fdopen(write_fd, "wb") as pipe:
+                pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            os._exit(0)
+        os.close(write_fd)
+        try:
+            evens = [self._run(job) for job in jobs[0::2]]
+        finally:
+            with os.fdopen(read_fd, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(pid, 0)
+        kind, value = pickle.loads(data)
+        if kind == "error":
+            raise MevopsError(value)
+        if kind == "bug":
+            raise RuntimeError(f"rendering in the worker failed: {value}")
+        results: list[PlannedFile | None] = [None] * len(jobs)
+        results[0::2], results[1::2] = evens, value
+        return results
 
     def plan(self) -> list[PlannedFile]:
         for name in self.names:
@@ -92,7 +130,14 @@ class Planner:
             for network in chain.networks:
                 for client in network.clients:
                     self._client_config(chain, network, client)
-        return sorted(self.files.values(), key=lambda f: f.path)
+        files: dict[str, PlannedFile] = {}
+        for job, result in zip(self.jobs, self._run_all()):
+            if result is None:
+                continue
+            if result.path in files:
+                raise MevopsError(Problem(f"templates/{job[0]}", None, result.path, "two templates render the same file"))
+            files[result.path] = result
+        return sorted(files.values(), key=lambda f: f.path)
 
     def _expand_chain(self, name: str, out: str, chain: ChainView) -> None:
         prefix = f"nodes/chains/{chain.name}/"
