@@ -91,6 +91,15 @@ class ProcessBackend:
         if not os.access(binary, os.X_OK):
             raise MevopsError(Problem(str(binary), None, node.name, f"{client.name} binary is missing; run "
                                       f"`mevops chain install {node.chain.name} --client {client.name}`"))
+        data = Path(client.data_dir)
+        if data.is_dir():
+            from mevops.migrate.hazards import find_users
+
+            users = find_users([str(data.resolve())], maps=False).under(str(data.resolve()))
+            if users:
+                who = sorted({w.split(":")[0] for ws in users.values() for w in ws})
+                raise MevopsError(Problem(str(data), None, node.name, f"data dir is in use by {', '.join(who)}: "
+                                          "another node (or process) owns it; stop it first"))
         for port_name, port in client.ports.items():
             if port_open(port):
                 raise MevopsError(Problem(node.name, None, f"{client.name}.ports.{port_name}",

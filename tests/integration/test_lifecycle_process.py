@@ -153,6 +153,55 @@ def test_port_taken_by_something_else_is_refused_and_nothing_started(node_env, r
     assert not (root / "nodes/chains/ethereum/data/local/anvil/mevops.pid").exists()
 
 
+def test_data_dir_held_by_another_process_is_refused(node_env, run):
+    import subprocess
+    import sys
+
+    workspace, root = node_env
+    data = root / "nodes/chains/ethereum/data/local/anvil"
+    data.mkdir(parents=True)
+    (data / "LOCK").write_text("")
+    squatter = subprocess.Popen([sys.executable, "-c", f"f = open({str(data / 'LOCK')!r}); import time; time.sleep(30)"])
+    try:
+        time.sleep(0.5)
+        result = run("chain", "up", "ethereum", "-n", "local", "--root", root, cwd=workspace)
+    finally:
+        squatter.kill()
+        squatter.wait()
+    assert result.code == 2 and "data dir is in use by pid" in result.err
+    assert not (data / "mevops.pid").exists()
+
+
+def test_health_rules_of_a_public_network(start_anvil, tmp_path):
+    """A mainnet-like node that answers but sits at block 0 with a stale head is unhealthy."""
+    import asyncio
+
+    from mevops.lifecycle.base import Node
+    from mevops.lifecycle.health import check_node
+    from mevops.render.context import HealthView, NetworkView
+
+    url, _ = start_anvil(chain_id=1)
+    port = int(url.rsplit(":", 1)[1])
+
+    class _Client:
+        name, role, service = "geth", "execution", "ethereum-mainnet-geth"
+        health = HealthView("eth_syncing", port, "rpc", None, url)
+
+    network = NetworkView("mainnet", "mainnet", 1, 100, "process", str(tmp_path), None, None, [_Client()])
+    node = Node(type("C", (), {"name": "ethereum", "dir": str(tmp_path)})(), network, tmp_path)
+    time.sleep(1.1)
+    report = asyncio.run(check_node(node))[0]
+    checks = {c.name: c for c in report.checks}
+    assert not report.healthy
+    assert checks["chain_id"].ok and checks["syncing"].ok
+    assert not checks["head"].ok and "block 0" in checks["head"].detail
+    assert not checks["head_age"].ok  # older than 5 x the 100 ms block time
+    assert checks["peers"].ok and "not supported" in checks["peers"].detail  # anvil has no net_peerCount
+    wrong = NetworkView("mainnet", "mainnet", 10, 12_000, "process", str(tmp_path), None, None, [_Client()])
+    report = asyncio.run(check_node(Node(node.chain, wrong, tmp_path)))[0]
+    assert not {c.name: c for c in report.checks}["chain_id"].ok
+
+
 @pytest.mark.parametrize("args,fragment", [
     (("chain", "up", "dogechain", "-n", "local"), "unknown chain"),
     (("chain", "up", "ethereum", "-n", "devnet"), "unknown network"),
