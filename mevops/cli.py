@@ -11,7 +11,9 @@ from mevops import __version__
 from mevops.commands import chain as chain_cmd
 from mevops.commands import config as config_cmd
 from mevops.commands import demo as demo_cmd
+from mevops.commands import engine as engine_cmd
 from mevops.commands import init as init_cmd
+from mevops.commands import migrate as migrate_cmd
 from mevops.commands import render as render_cmd
 
 app = typer.Typer(
@@ -46,7 +48,9 @@ app.command("init", help=init_cmd.__doc__)(init_cmd.init)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(chain_cmd.app, name="chain")
 app.command("demo", help=demo_cmd.__doc__)(demo_cmd.demo)
+app.add_typer(engine_cmd.app, name="engine")
 app.command("render", help=render_cmd.__doc__)(render_cmd.render)
+app.add_typer(migrate_cmd.app, name="migrate")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -141,6 +141,7 @@ class PaperExecutor:
         ok, reason, profit = await self.simulate(action, execute_calldata(action))
         result = ExecutionResult(action.id, "paper" if ok else "simulated_fail", realized_profit=profit if ok else None,
                                  reason=reason)
-        if self.store is not None:
-            self.store.record_result(action.id, result)
+        if self.store is not None:  # a paper trade is an opportunity that was simulated, never a trade
+            opportunity = self.store.record_trade_opportunity(action)
+            self.store.set_opportunity_status(opportunity, "simulated" if ok else "failed", reason or "paper trade")
         return result

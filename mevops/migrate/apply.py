@@ -1,0 +1,326 @@
+"""Apply a plan, durably: every step is journaled (and fsynced) before it touches the disk.
+
+- Same filesystem: ``rename(2)``. A directory moves whole in O(1), without scratch space. Renames
+  are journaled in one batch (one fsync for all ``started`` records, one for all ``done``): a
+  crash in between is resolved by looking (source gone and destination there = done).
+- Another filesystem: copy into ``.<name>.mevops-partial`` beside the destination (sparse-aware,
+  digesting), syncfs, re-read and compare digests, rename into place, journal ``verified``, and only
+  then remove the source (like rsync --remove-source-files, never before verification).
+- Then rewrite paths inside moved compose files, units, scripts and configs; the original bytes
+  are saved (and fsynced) in the journal directory first.
+
+``resume`` re-runs the same code: each step picks up from its journaled state.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mevops.errors import CheckFailed, MevopsError, Problem
+from mevops.migrate.copy import TreeCopier, check_tree, remove_tree, syncfs
+from mevops.migrate.faults import Faults
+from mevops.migrate.journal import Migration, State, fsync_dir
+from mevops.migrate.plan import Plan
+from mevops.migrate.remover import Remover
+from mevops.migrate.steps import (
+    Step,
+    empty_dir_stat,
+    is_replaced_empty,
+    make_parents,
+    restore_empty_dir,
+    same_filesystem,
+    started_record,
+    steps_of,
+    sync_filesystems,
+    write_at,
+)
+
+__all__ = ["MigrateFailed", "Outcome", "Progress", "Runner", "Step", "apply_plan", "empty_dir_stat", "restore_empty_dir",
+           "resume", "steps_of", "sync_filesystems"]
+
+
+class MigrateFailed(CheckFailed):
+    """A step failed (disk full, permission denied...): both sides are intact; exit 1."""
+
+
+class Progress:
+    """What apply reports as it goes (the CLI draws a rich progress bar; tests see nothing)."""
+
+    def start(self, total_bytes: int, copies: int) -> None: ...
+    def phase(self, text: str) -> None: ...
+    def advance(self, n: int) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Outcome:
+    already: bool = False
+    renamed: int = 0
+    copied: int = 0
+    copied_bytes: int = 0
+    rewritten: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    journal: str = ""
+
+
+# -- preflight -----------------------------------------------------------------------------------
+def in_use(plan: Plan, steps: list[Step]) -> list[str]:
+    """Who still uses the data about to move (open files, cwd, mapped files, live IPC sockets)."""
+    from mevops.migrate.hazards import find_users
+
+    real = os.path.realpath(plan.source)
+    users = find_users([real], maps=False).rebase(real, plan.source.rstrip("/"))
+    found = []
+    for s in (s for s in steps if s.op == "move"):
+        for path, who in sorted(users.under(s.src).items()):
+            found.append(f"{os.path.relpath(path, plan.source)}: {who[0]}")
+        found += [f"{os.path.relpath(p, plan.source)}: a live unix socket (IPC)" for p in sorted(users.listening)
+                  if p == s.src or p.startswith(s.src + "/")]
+    return found
+
+
+def refuse_if_in_use(plan: Plan, steps: list[Step], stop: bool) -> None:
+    busy = in_use(plan, steps)
+    if not busy:
+        return
+    if stop:
+        raise MevopsError(Problem("--stop", None, "", "the lifecycle layer (mevops.lifecycle) is not part of this "
+                                  "installation yet: stop the node(s) yourself, then apply again"))
+    shown = "\n  ".join(busy[:10]) + (f"\n  ... and {len(busy) - 10} more" if len(busy) > 10 else "")
+    raise CheckFailed(f"refusing to migrate: a node still uses the data (stop it first, or pass --stop):\n  {shown}")
+
+
+# -- the runner ------------------------------------------------------------------------------------
+class Runner:
+    def __init__(self, mig: Migration, plan: Plan, progress: Progress | None = None, faults: Faults | None = None) -> None:
+        self.mig, self.plan = mig, plan
+        self.progress = progress or Progress()
+        self.faults = faults or Faults()
+        self.outcome = Outcome(journal=str(mig.dir))
+        self.copier = TreeCopier(on_bytes=self.progress.advance)
+        self.lazy: list[dict[str, Any]] = []  # `done` records that may wait for the next write
+        self.remover = Remover(self.faults)
+
+    def run(self) -> Outcome:
+        t0 = time.perf_counter()
+        state = self.mig.state()
+        steps = steps_of(self.plan)
+        self._restore_links(state, steps)
+        renames, copies = [], []
+        for s in (s for s in steps if s.op == "move"):
+            rec = state.started(s.n)
+            if state.of(s.n) == "done" and not (rec and os.path.lexists(s.src) and rec.get("kind") == "copy"):
+                continue  # (a copy whose source removal did not survive a power loss is finished again)
+            kind = rec["kind"] if rec else ("rename" if same_filesystem(s.src, s.dst) else "copy")
+            (renames if kind == "rename" else copies).append(s)
+        self.progress.start(sum(s.item.size for s in copies), len(copies))
+        try:
+            copies += self.rename_batch(renames, state)
+            for s in copies:
+                self.copy_step(s, state)
+            self.collect_removals(wait=True)
+            self.write()
+            sync_filesystems({os.path.dirname(s.src) for s in copies})
+            self.rewrite_batch([s for s in steps if s.op == "rewrite" and state.of(s.n) != "done"], state)
+        finally:
+            self.remover.close()
+            self.progress.stop()
+        self.write({"op": "complete"})
+        self.outcome.warnings += self.copier.warnings
+        self.outcome.seconds = time.perf_counter() - t0
+        return self.outcome
+
+    def write(self, *records: dict[str, Any]) -> None:
+        """Journal records, durably, together with the lazy ``done`` records of finished steps."""
+        self.collect_removals()
+        batch, self.lazy = self.lazy + list(records), []
+        self.mig.journal.write(*batch)
+
+    def collect_removals(self, wait: bool = False) -> None:
+        """Copies whose source the background remover has deleted are done (journaled lazily)."""
+        done, failure = self.remover.finished(wait)
+        self.lazy += [{"n": s.n, "state": "done"} for s in done]
+        self.outcome.copied += len(done)
+        if failure is not None:
+            s, exc = failure
+            self.mig.journal.write(*self.lazy)
+            self.lazy = []
+            raise MigrateFailed(f"{s.label}: copied and verified, but removing the source failed: {exc}; "
+                                f"run `mevops migrate resume` once fixed (the copy is complete)")
+
+    def _restore_links(self, state: State, steps: list[Step]) -> None:
+        """Hard links copied by earlier (finished) steps, so later copies link to them again."""
+        for s in steps:
+            if s.op == "move" and state.of(s.n) in ("verified", "done"):
+                manifest = self.mig.manifest(s.n, state) or {}
+                for key, (path, digest) in manifest.get("links", {}).items():
+                    dev, ino = (int(x) for x in key.split(":"))
+                    self.copier.links[(dev, ino)], self.copier.digests[(dev, ino)] = path, digest
+
+    # -- same filesystem ---------------------------------------------------------------------------
+    def rename_batch(self, steps: list[Step], state: State) -> list[Step]:
+        """Rename every step; returns the ones that turned out to cross filesystems (EXDEV)."""
+        fresh = [started_record(s, "rename") for s in steps if state.started(s.n) is None]
+        self.write(*fresh)
+        records = {r["n"]: r for r in fresh} | {s.n: state.started(s.n) for s in steps if state.started(s.n)}
+        touched: set[str] = set()
+        made: set[str] = set()
+        done, crossed = [], []
+        for s in steps:
+            rec = records[s.n]
+            self.faults.point(s.n, "before")
+            src_there, dst_there = os.path.lexists(s.src), os.path.lexists(s.dst)
+            if not src_there and dst_there:
+                done.append(s)
+                continue
+            if not src_there:
+                raise MigrateFailed(f"{s.label}: neither the source nor the destination exists; the journal is at {self.mig.dir}")
+            if dst_there and not is_replaced_empty(s.dst, rec):
+                raise MigrateFailed(f"{s.label}: {s.dst} appeared since the plan was made; move it away and resume")
+            make_parents(rec["created"], made)
+            try:
+                os.rename(s.src, s.dst)
+            except OSError as exc:
+                if exc.errno == errno.EXDEV:
+                    crossed.append(s)
+                    continue
+                raise MigrateFailed(f"{s.label}: {exc.strerror}: nothing was moved; "
+                                    "fix it and run `mevops migrate resume`") from None
+            self.faults.point(s.n, "after")
+            touched |= {os.path.dirname(s.src), os.path.dirname(s.dst), *(os.path.dirname(c) for c in rec["created"])}
+            done.append(s)
+        sync_filesystems(touched)
+        self.lazy += [{"n": s.n, "state": "done"} for s in done]  # a rename is checked by looking: may wait
+        self.outcome.renamed += len(done)
+        return crossed
+
+    # -- across filesystems ------------------------------------------------------------------------
+    def copy_step(self, s: Step, state: State) -> None:
+        rec = state.started(s.n)
+        if rec is None or rec.get("kind") != "copy":
+            rec = started_record(s, "copy")
+            self.write(rec)
+        if state.of(s.n) not in ("verified", "done"):
+            self._copy_and_verify(s, rec)
+        self.remover.submit(s)  # verified and journaled: the source may go (in the background)
+
+    def _copy_and_verify(self, s: Step, rec: dict[str, Any]) -> None:
+        tmp = rec["tmp"]
+        remove_tree(tmp)
+        if os.path.lexists(s.dst) and not is_replaced_empty(s.dst, rec):
+            remove_tree(s.dst)  # our own copy from an interrupted run (the source is intact until `verified`)
+        make_parents(rec["created"])
+        self.faults.point(s.n, "before")
+        self.progress.phase(f"copying {s.item.source}")
+        self.copier.tick = (lambda: self.faults.io(s.n)) if self.faults.kind else None
+        first = dict(self.copier.links)
+        try:
+            manifest = self.copier.copy(s.src, tmp)
+            syncfs(os.path.dirname(tmp))
+            self.progress.phase(f"verifying {s.item.source}")
+            problems = check_tree(tmp, manifest, drop_cache=True, owners=not self.copier.warnings, extras=False)
+            if problems:
+                raise MigrateFailed(f"{s.label}: the copy does not match the source: {'; '.join(problems[:5])}")
+        except (OSError, MigrateFailed) as exc:
+            remove_tree(tmp)
+            fsync_dir(os.path.dirname(tmp))
+            self.copier.links = first
+            where = getattr(exc, "filename", "") or s.src
+            reason = str(exc) if isinstance(exc, MigrateFailed) else f"{exc.strerror or exc} ({where})"
+            self.write({"n": s.n, "state": "failed", "error": reason})
+            raise MigrateFailed(f"{s.label} failed: {reason}. Nothing was removed from the source and the partial copy "
+                                f"was deleted; fix the cause and run `mevops migrate resume`") from None
+        finally:
+            self.copier.tick = None
+        os.rename(tmp, s.dst)
+        fsync_dir(os.path.dirname(s.dst))
+        self.copier.links = {k: (s.dst + v[len(tmp):] if v == tmp or v.startswith(tmp + "/") else v)
+                             for k, v in self.copier.links.items()}
+        for entry in manifest:
+            if "link" in entry and (entry["link"] == tmp or entry["link"].startswith(tmp + "/")):
+                entry["link"] = s.dst + entry["link"][len(tmp):]
+        links = {f"{k[0]}:{k[1]}": (v, self.copier.digests[k]) for k, v in self.copier.links.items() if k not in first}
+        self.write({"n": s.n, "state": "verified", **self.mig.store_manifest(s.n, {"entries": manifest, "links": links})})
+        self.outcome.copied_bytes += sum(e.get("size", 0) for e in manifest if e["type"] == "file" and "link" not in e)
+
+    # -- path rewriting ----------------------------------------------------------------------------
+    def rewrite_batch(self, steps: list[Step], state: State) -> None:
+        if not steps:
+            return
+        from mevops.migrate.rewrite import mapping_for, rewrite_bytes
+
+        self.progress.phase("rewriting paths")
+        paths = mapping_for(self.plan)
+        saved = self.mig.originals()
+        new = []
+        for s in steps:
+            if s.n not in saved and state.started(s.n) is None:
+                with open(s.dst, "rb") as fh:
+                    saved[s.n] = fh.read()
+                new.append((s.n, saved[s.n]))
+        self.mig.save_originals(new)
+        fresh = []
+        for s in steps:
+            if state.started(s.n) is None:
+                st = os.lstat(s.dst)
+                fresh.append({"n": s.n, "state": "started", "kind": "rewrite", "file": s.dst,
+                              "times": [st.st_atime_ns, st.st_mtime_ns]})
+        self.write(*fresh)
+        for s in steps:
+            self.faults.point(s.n, "before")
+            original = saved[s.n]
+            data = rewrite_bytes(original, paths, os.path.dirname(s.src), s.item.kind)
+            if data is None or data == original:
+                continue
+            fd = os.open(s.dst, os.O_WRONLY | os.O_NOFOLLOW)  # in place: same inode, owner, mode, hard links
+            try:
+                half = len(data) // 2
+                write_at(fd, data[:half], 0)
+                self.faults.point(s.n, "mid")
+                write_at(fd, data[half:], half)
+                os.ftruncate(fd, len(data))
+            finally:
+                os.close(fd)
+            self.faults.point(s.n, "after")
+            self.outcome.rewritten += 1
+        syncfs(self.plan.root)  # every rewritten file durable at once
+        self.lazy += [{"n": s.n, "state": "done"} for s in steps]
+
+
+# -- entry points --------------------------------------------------------------------------------------
+def apply_plan(plan: Plan, plan_text: str, *, progress: Progress | None = None, faults: Faults | None = None,
+               stop: bool = False) -> Outcome:
+    steps = steps_of(plan)
+    existing = Migration.find(plan.root)
+    if existing is not None:
+        state = existing.state()
+        if state.plan_id == plan.plan_id and not state.rolled_back:
+            if state.complete and not state.rollback:
+                return Outcome(already=True, journal=str(existing.dir))
+            return resume(existing, progress=progress, faults=faults, stop=stop)
+        if not (state.complete or state.rolled_back):
+            raise MevopsError(Problem(str(existing.dir), None, "", f"another migration (plan {state.plan_id}) is unfinished "
+                                      "here: `mevops migrate resume` or `mevops migrate rollback` it first"))
+        existing.archive()
+    refuse_if_in_use(plan, steps, stop)
+    planned = [{"n": s.n, "state": "planned", "op": s.op, "src": s.src, "dst": s.dst} for s in steps]
+    mig = Migration.create(plan.root, plan_text, plan.plan_id, planned)
+    return Runner(mig, plan, progress, faults).run()
+
+
+def resume(mig: Migration, *, progress: Progress | None = None, faults: Faults | None = None, stop: bool = False) -> Outcome:
+    state = mig.state()
+    if state.rollback:
+        raise MevopsError(Problem(str(mig.dir), None, "", "a rollback of this migration was interrupted: "
+                                  "run `mevops migrate rollback` again to finish it"))
+    if state.complete:
+        return Outcome(already=True, journal=str(mig.dir))
+    plan = mig.plan()
+    pending = [s for s in steps_of(plan) if state.of(s.n) not in ("done", "verified") and os.path.lexists(s.src)]
+    refuse_if_in_use(plan, pending, stop)
+    return Runner(mig, plan, progress, faults).run()
