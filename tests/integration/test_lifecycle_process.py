@@ -222,6 +222,7 @@ def test_health_flags_divergence_and_lag(node_env, run, start_anvil):
     # an unrelated chain with the same id: same heights, different hashes
     other, _ = start_anvil(chain_id=chain_id)
     rpc(other, "eth_sendTransaction", [{"from": DEV, "to": "0x000000000000000000000000000000000000bEEF", "value": "0x1"}])
+    rpc(url_of(port), "anvil_mine", ["0x2"])  # past genesis: two fresh anvils may share a genesis hash
     ours = int(rpc(url_of(port), "eth_blockNumber"), 16)
     rpc(other, "anvil_mine", [hex(ours + 2)])
     result = run("chain", "health", "ethereum", "-n", "local", "--root", root, "--reference", other, "--json", cwd=workspace)
