@@ -33,7 +33,8 @@ class CandidateBook:
         previous = self.cand.get(cid)
         self.cand[cid] = (est, group)
         if may_clear(est, limit):
-            if cid in self.sized and self.sized_tick[cid] >= max(self.pool_tick[h >> 1] for h in hops):
+            ticks = self.pool_tick
+            if cid in self.sized and self.sized_tick[cid] >= max(ticks[hops[0] >> 1], ticks[hops[1] >> 1], ticks[hops[2] >> 1]):
                 return  # none of its pools changed since it was sized
             self._store(cid, hops, group, tick)
         elif self.sized.pop(cid, False) is not False or previous is None or previous[0] != est:

@@ -53,9 +53,10 @@ class CycleIndex:
         self.leg_families: list[list[int]] = []
         self.leg_out: list[bool] = []  # leg id -> True: base -> token (a first leg); False: token -> base
         self.pool_legs: list[list[tuple[int, int]]] = [[] for _ in self.pools]  # pool -> (leg id, its hop key)
-        self.pool_middles: list[list[int]] = [[] for _ in self.pools]  # families where the pool is the mid hop
         self.first: list[int] = []  # family id -> leg id
         self.mid: list[int] = []  # family id -> hop key
+        self.mid_leg: list[int] = []  # family id -> leg id of its middle hop alone (-1: 2-hop family)
+        self._single_legs: dict[int, int] = {}  # middle hop -> leg of that one hop
         self.last: list[int] = []  # family id -> leg id
         self.group: list[int] = []  # family id -> 2·base_index + (hops − 2): shares gas cost and cap
         self.cycle_count = 0
@@ -90,7 +91,7 @@ class CycleIndex:
     def families_of(self, address: str) -> list[int]:
         """Families with a cycle through the pool (as a leg or as the middle hop)."""
         i = self.pool_ids[canonical(address)]
-        found = set(self.pool_middles[i])
+        found: set[int] = set()
         for leg, _ in self.pool_legs[i]:
             found.update(self.leg_families[leg])
         return sorted(found)
@@ -148,13 +149,22 @@ class CycleIndex:
                 self._add_family(2 * b + 1, out_legs[t0], 2 * m, in_legs[t1])
                 self._add_family(2 * b + 1, out_legs[t1], 2 * m + 1, in_legs[t0])
 
+    def _single_leg(self, hop: int) -> int:
+        leg = self._single_legs.get(hop, -1)
+        if leg < 0:
+            leg = self._single_legs[hop] = self._leg_of_hops([hop], False)
+        return leg
+
     def _leg(self, token_in: str, ids: list[int], out: bool) -> int:
+        return self._leg_of_hops([self.hop_key(i, token_in) for i in ids], out)
+
+    def _leg_of_hops(self, hops: list[int], out: bool) -> int:
         leg = len(self.legs)
-        self.legs.append([self.hop_key(i, token_in) for i in ids])
+        self.legs.append(hops)
         self.leg_families.append([])
         self.leg_out.append(out)
-        for i, key in zip(ids, self.legs[leg]):
-            self.pool_legs[i].append((leg, key))
+        for key in hops:
+            self.pool_legs[key >> 1].append((leg, key))
         return leg
 
     def _add_family(self, group: int, first: int, mid: int, last: int) -> None:
@@ -165,8 +175,11 @@ class CycleIndex:
         self.last.append(last)
         self.leg_families[first].append(family)
         self.leg_families[last].append(family)
+        mid_leg = -1
         if mid != self.identity_hop:
-            self.pool_middles[mid >> 1].append(family)
+            mid_leg = self._single_leg(mid)
+            self.leg_families[mid_leg].append(family)
+        self.mid_leg.append(mid_leg)
         n_first, n_last = len(self.legs[first]), len(self.legs[last])
         self.cycle_count += n_first * n_last - (min(n_first, n_last) if mid == self.identity_hop else 0)
 

@@ -41,7 +41,13 @@ class Opportunity:
 
 
 class ArbScanner:
-    """Cycles through ``base_tokens`` over ``pools`` (copied: the scanner owns its reserves)."""
+    """Cycles through ``base_tokens`` over ``pools`` (copied: the scanner owns its reserves).
+
+    Feed every Sync through :meth:`on_sync`; ``state`` is there to read reserves, and writing to
+    it directly would bypass the screens. ``max_input`` caps the input per base token (a position
+    limit, in that token's wei); ``max_pools_per_pair`` caps 3-hop legs to the deepest pools of
+    each (base, token) pair; ``screen_epsilon`` is ε in the rate screen (see :mod:`screen`).
+    """
 
     def __init__(
         self,
