@@ -11,11 +11,14 @@ def demo(
     rpc: Optional[str] = typer.Option(None, "--rpc", help="Use this dev node (unlocked accounts) instead of starting a local anvil."),
     blocks: int = typer.Option(20, "--blocks", min=1, help="Run for this many blocks."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end, nothing else."),
+    sim: str = typer.Option("eth_call", "--sim", help="Simulate trades with eth_call (the node) or revm (in-process)."),
 ) -> None:
     """Start a local chain, deploy tokens, two DEXes and the executor, and let the engine arbitrage a random market."""
     import asyncio
 
-    asyncio.run(_demo(rpc, blocks, as_json))
+    if sim not in ("eth_call", "revm"):
+        raise typer.BadParameter("--sim is eth_call or revm")
+    asyncio.run(_demo(rpc, blocks, as_json, sim))
 
 
 def _view(state, engine):  # noqa: ANN001, ANN202
@@ -32,7 +35,7 @@ def _view(state, engine):  # noqa: ANN001, ANN202
     return table
 
 
-async def _demo(rpc: str | None, blocks: int, as_json: bool) -> None:
+async def _demo(rpc: str | None, blocks: int, as_json: bool, sim: str = "eth_call") -> None:
     import os
     import tempfile
     from pathlib import Path
@@ -72,7 +75,7 @@ async def _demo(rpc: str | None, blocks: int, as_json: bool) -> None:
             try:
                 await run_engine(rpc, market, executor, signer, state, blocks,
                                  on_tick=(lambda s, e: live.update(_view(s, e))) if live else None,
-                                 workspace=workspace, store_url=f"sqlite:///{tmp}/engine.db")
+                                 workspace=workspace, store_url=f"sqlite:///{tmp}/engine.db", simulator=sim)
             finally:
                 if live is not None:
                     live.stop()

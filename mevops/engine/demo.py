@@ -188,7 +188,9 @@ def demo_risk(workspace: Path, weth: str) -> tuple[Any, DemoPricing, int]:
 
 
 async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, state: DemoState, blocks: int,
-                     on_tick: Any = None, *, workspace: Path | None = None, store_url: str | None = None) -> None:
+                     on_tick: Any = None, *, workspace: Path | None = None, store_url: str | None = None,
+                     simulator: str = "eth_call") -> None:
+    """``simulator``: "eth_call" (the node) or "revm" (in-process, fed by the engine's events; eth_call fallback)."""
     from mevops.engine.chain.nonce import NonceManager
     from mevops.engine.collectors.blocks import BlockCollector
     from mevops.engine.collectors.pool_logs import PoolLogCollector
@@ -233,14 +235,21 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
                   "gas_used": result.gas_used, "expected_profit_wei": action.expected_profit, "status": result.status}
         (state.trades if result.status == "mined" and result.realized_profit is not None else state.failed).append(record)
 
+    simulate: Any = None
+    engine_strategy: Any = strategy
+    if simulator == "revm":
+        from mevops.engine.sim import RevmSimulator, SimFeed
+
+        simulate = await RevmSimulator.create(rpc_url, signer.address, executor, market.pairs, rpc=rpc)
+        engine_strategy = SimFeed(strategy, [p.address for p in pools], simulate)
     executor_ = MempoolExecutor(rpc, signer, NonceManager(signer.address, pending), executor, state.chain_id,
-                                on_final=on_final, store=store)
+                                on_final=on_final, store=store, simulate=simulate)
     outer: Any = executor_
     if risk is not None:
         from mevops.engine.risk.executor import RiskCheckedExecutor
 
         checked = outer = RiskCheckedExecutor(executor_, risk, pricing)
-    engine = Engine([BlockCollector(rpc, ws_url), PoolLogCollector(rpc, [p.address for p in pools], ws_url)], [strategy], [outer])
+    engine = Engine([BlockCollector(rpc, ws_url), PoolLogCollector(rpc, [p.address for p in pools], ws_url)], [engine_strategy], [outer])
     state.engine = engine
     stop = asyncio.Event()
     actor = asyncio.create_task(market_actor(rpc, market, DEV_ACCOUNTS[2], state, stop))
@@ -257,6 +266,8 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
         await actor
         await engine.stop()
         await executor_.drain(timeout=15)
+        if simulate is not None:
+            await simulate.close()
         await rpc.close()
         if store is not None:
             state.stored_trades = store.trades(chain="ethereum", page_size=1).total

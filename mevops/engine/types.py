@@ -21,6 +21,7 @@ class NewBlock:
     timestamp: int
     base_fee: int
     received_at: float = field(default_factory=time.monotonic, compare=False)
+    logs_bloom: str = field(default="", compare=False, repr=False)  # which addresses/topics may have logged
 
 
 @dataclass(frozen=True)

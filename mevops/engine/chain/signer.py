@@ -18,15 +18,18 @@ STORE_ENTRY = "signer_private_key"
 
 
 class Signer:
-    __slots__ = ("_account", "address", "source")
+    __slots__ = ("_account", "_fast", "address", "source")
 
     def __init__(self, private_key: str | bytes, source: str) -> None:
         from eth_account import Account
+
+        from mevops.engine.chain.eip1559 import fast_signer
 
         try:
             self._account = Account.from_key(private_key)
         except (ValueError, TypeError):
             raise MevopsError(Problem(source, None, "signer", "not a valid private key (value not shown)")) from None
+        self._fast = fast_signer(bytes(self._account.key))
         self.address: str = self._account.address
         self.source = source
 
@@ -40,7 +43,10 @@ class Signer:
         return self._account
 
     def sign(self, tx: dict[str, Any]) -> tuple[bytes, str]:
-        """Sign an EIP-1559 transaction dict; returns (raw bytes, tx hash)."""
+        """Sign an EIP-1559 transaction dict; returns (raw bytes, tx hash). Type-2 transactions without an
+        access list take the direct path (same bytes, a fraction of eth-account's time)."""
+        if self._fast is not None and self._fast.supports(tx):
+            return self._fast.sign(tx)
         signed = self._account.sign_transaction(tx)
         return bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex()
 

@@ -13,7 +13,8 @@ log = logging.getLogger("mevops.engine.blocks")
 
 
 def block_event(head: dict) -> NewBlock:
-    return NewBlock(int(head["number"], 16), head["hash"], int(head["timestamp"], 16), int(head.get("baseFeePerGas") or "0x0", 16))
+    return NewBlock(int(head["number"], 16), head["hash"], int(head["timestamp"], 16), int(head.get("baseFeePerGas") or "0x0", 16),
+                    logs_bloom=head.get("logsBloom") or "")
 
 
 class BlockCollector:
