@@ -5,7 +5,8 @@
   crash in between is resolved by looking (source gone and destination there = done).
 - Another filesystem: copy into ``.<name>.mevops-partial`` beside the destination (sparse-aware,
   digesting), syncfs, re-read and compare digests, rename into place, journal ``verified``, and only
-  then remove the source (like rsync --remove-source-files, never before verification).
+  then remove the source (like rsync --remove-source-files, never before verification). Two items
+  are copied side by side, biggest first; verified sources are removed in the background.
 - Then rewrite paths inside moved compose files, units, scripts and configs; the original bytes
   are saved (and fsynced) in the journal directory first.
 
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +44,13 @@ from mevops.migrate.steps import (
 
 __all__ = ["MigrateFailed", "Outcome", "Progress", "Runner", "Step", "apply_plan", "empty_dir_stat", "restore_empty_dir",
            "resume", "steps_of", "sync_filesystems"]
+
+
+COPY_WORKERS = 2  # items copied side by side across filesystems (the copy, hashing and syscalls release the GIL)
+
+
+def _under(path: str, top: str) -> bool:
+    return path == top or path.startswith(top + "/")
 
 
 class MigrateFailed(CheckFailed):
@@ -105,6 +115,8 @@ class Runner:
         self.copier = TreeCopier(on_bytes=self.progress.advance)
         self.lazy: list[dict[str, Any]] = []  # `done` records that may wait for the next write
         self.remover = Remover(self.faults)
+        self.lock = threading.RLock()           # journal, counters: copies run side by side
+        self.failures: list[MigrateFailed] = []
 
     def run(self) -> Outcome:
         t0 = time.perf_counter()
@@ -121,8 +133,7 @@ class Runner:
         self.progress.start(sum(s.item.size for s in copies), len(copies))
         try:
             copies += self.rename_batch(renames, state)
-            for s in copies:
-                self.copy_step(s, state)
+            self.copy_all(copies, state)
             self.collect_removals(wait=True)
             self.write()
             sync_filesystems({os.path.dirname(s.src) for s in copies})
@@ -137,21 +148,23 @@ class Runner:
 
     def write(self, *records: dict[str, Any]) -> None:
         """Journal records, durably, together with the lazy ``done`` records of finished steps."""
-        self.collect_removals()
-        batch, self.lazy = self.lazy + list(records), []
-        self.mig.journal.write(*batch)
+        with self.lock:
+            self.collect_removals()
+            batch, self.lazy = self.lazy + list(records), []
+            self.mig.journal.write(*batch)
 
     def collect_removals(self, wait: bool = False) -> None:
         """Copies whose source the background remover has deleted are done (journaled lazily)."""
-        done, failure = self.remover.finished(wait)
-        self.lazy += [{"n": s.n, "state": "done"} for s in done]
-        self.outcome.copied += len(done)
-        if failure is not None:
-            s, exc = failure
-            self.mig.journal.write(*self.lazy)
-            self.lazy = []
-            raise MigrateFailed(f"{s.label}: copied and verified, but removing the source failed: {exc}; "
-                                f"run `mevops migrate resume` once fixed (the copy is complete)")
+        with self.lock:
+            done, failure = self.remover.finished(wait)
+            self.lazy += [{"n": s.n, "state": "done"} for s in done]
+            self.outcome.copied += len(done)
+            if failure is not None:
+                s, exc = failure
+                self.mig.journal.write(*self.lazy)
+                self.lazy = []
+                raise MigrateFailed(f"{s.label}: copied and verified, but removing the source failed: {exc}; "
+                                    f"run `mevops migrate resume` once fixed (the copy is complete)")
 
     def _restore_links(self, state: State, steps: list[Step]) -> None:
         """Hard links copied by earlier (finished) steps, so later copies link to them again."""
@@ -200,53 +213,85 @@ class Runner:
         return crossed
 
     # -- across filesystems ------------------------------------------------------------------------
-    def copy_step(self, s: Step, state: State) -> None:
+    def copy_all(self, copies: list[Step], state: State) -> None:
+        """Copy items side by side (one per core, up to COPY_WORKERS), biggest first, so the background
+        removal of the last (small) sources ends almost at once; stop starting new ones after a failure."""
+        copies = sorted(copies, key=lambda s: -s.item.size)
+        workers = max(1, min(COPY_WORKERS, os.cpu_count() or 1, len(copies)))
+        if workers == 1:
+            for s in copies:
+                self.copy_step(s, state, self.copier)
+            return
+        local = threading.local()
+
+        def one(s: Step) -> None:
+            if self.failures:
+                return
+            if not hasattr(local, "copier"):
+                local.copier = self.copier.sibling()
+            try:
+                self.copy_step(s, state, local.copier)
+            except MigrateFailed as exc:
+                self.failures.append(exc)
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mevops-copy") as pool:
+            list(pool.map(one, copies))
+        if self.failures:
+            raise self.failures[0]
+
+    def copy_step(self, s: Step, state: State, copier: TreeCopier) -> None:
         rec = state.started(s.n)
         if rec is None or rec.get("kind") != "copy":
             rec = started_record(s, "copy")
             self.write(rec)
         if state.of(s.n) not in ("verified", "done"):
-            self._copy_and_verify(s, rec)
-        self.remover.submit(s)  # verified and journaled: the source may go (in the background)
+            self._copy_and_verify(s, rec, copier)
+        with self.lock:
+            self.remover.submit(s)  # verified and journaled: the source may go (in the background)
 
-    def _copy_and_verify(self, s: Step, rec: dict[str, Any]) -> None:
+    def _copy_and_verify(self, s: Step, rec: dict[str, Any], copier: TreeCopier) -> None:
         tmp = rec["tmp"]
         remove_tree(tmp)
         if os.path.lexists(s.dst) and not is_replaced_empty(s.dst, rec):
             remove_tree(s.dst)  # our own copy from an interrupted run (the source is intact until `verified`)
-        make_parents(rec["created"])
+        with self.lock:
+            make_parents(rec["created"])
         self.faults.point(s.n, "before")
         self.progress.phase(f"copying {s.item.source}")
-        self.copier.tick = (lambda: self.faults.io(s.n)) if self.faults.kind else None
-        first = dict(self.copier.links)
+        copier.tick = (lambda: self.faults.io(s.n)) if self.faults.kind else None
         try:
-            manifest = self.copier.copy(s.src, tmp)
+            manifest = copier.copy(s.src, tmp)
             syncfs(os.path.dirname(tmp))
             self.progress.phase(f"verifying {s.item.source}")
-            problems = check_tree(tmp, manifest, drop_cache=True, owners=not self.copier.warnings, extras=False)
+            problems = check_tree(tmp, manifest, drop_cache=True, owners=not copier.warnings, extras=False)
             if problems:
                 raise MigrateFailed(f"{s.label}: the copy does not match the source: {'; '.join(problems[:5])}")
         except (OSError, MigrateFailed) as exc:
             remove_tree(tmp)
             fsync_dir(os.path.dirname(tmp))
-            self.copier.links = first
+            with copier.lock:
+                for key in [k for k, v in copier.links.items() if _under(v, tmp)]:
+                    del copier.links[key]
             where = getattr(exc, "filename", "") or s.src
             reason = str(exc) if isinstance(exc, MigrateFailed) else f"{exc.strerror or exc} ({where})"
             self.write({"n": s.n, "state": "failed", "error": reason})
             raise MigrateFailed(f"{s.label} failed: {reason}. Nothing was removed from the source and the partial copy "
                                 f"was deleted; fix the cause and run `mevops migrate resume`") from None
         finally:
-            self.copier.tick = None
+            copier.tick = None
         os.rename(tmp, s.dst)
         fsync_dir(os.path.dirname(s.dst))
-        self.copier.links = {k: (s.dst + v[len(tmp):] if v == tmp or v.startswith(tmp + "/") else v)
-                             for k, v in self.copier.links.items()}
+        with copier.lock:
+            for key, path in list(copier.links.items()):
+                if _under(path, tmp):
+                    copier.links[key] = s.dst + path[len(tmp):]
+            links = {f"{k[0]}:{k[1]}": (v, copier.digests[k]) for k, v in copier.links.items() if _under(v, s.dst)}
         for entry in manifest:
-            if "link" in entry and (entry["link"] == tmp or entry["link"].startswith(tmp + "/")):
+            if "link" in entry and _under(entry["link"], tmp):
                 entry["link"] = s.dst + entry["link"][len(tmp):]
-        links = {f"{k[0]}:{k[1]}": (v, self.copier.digests[k]) for k, v in self.copier.links.items() if k not in first}
         self.write({"n": s.n, "state": "verified", **self.mig.store_manifest(s.n, {"entries": manifest, "links": links})})
-        self.outcome.copied_bytes += sum(e.get("size", 0) for e in manifest if e["type"] == "file" and "link" not in e)
+        with self.lock:
+            self.outcome.copied_bytes += sum(e.get("size", 0) for e in manifest if e["type"] == "file" and "link" not in e)
 
     # -- path rewriting ----------------------------------------------------------------------------
     def rewrite_batch(self, steps: list[Step], state: State) -> None:

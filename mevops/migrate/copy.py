@@ -1,175 +1,30 @@
 """Copy a tree to another filesystem without losing a byte or a property.
 
 Regular files are read once, data segments only (SEEK_DATA/SEEK_HOLE: holes stay holes), and
-digested on the way; the copy is re-read after syncfs and must digest the same. Hard links stay
-links (by source device and inode, across the whole migration), symlinks stay links (target
-kept as written), fifos, sockets and device nodes are recreated; owner, mode, times and
+digested on the way (digest.py); the copy is re-read after syncfs and must digest the same. Hard
+links stay links (by source device and inode, across the whole migration), symlinks stay links
+(target kept as written), fifos, sockets and device nodes are recreated; owner, mode, times and
 extended attributes are kept.
-
-The digest is canonical: BLAKE3 (blake2b without the blake3 package) over the file's logical
-content on a 256 KiB grid, all-zero chunks skipped, plus the size. Two files with the same bytes
-digest the same however their holes are allocated, and a hole is never read.
 """
 
 from __future__ import annotations
 
-import errno
-import hashlib
 import os
 import stat
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-CHUNK = 1 << 18
-ZERO = bytes(CHUNK)
+from mevops.migrate.digest import HASH, digest_path, stream
 
-try:  # pragma: no branch
-    import blake3 as _blake3
-
-    HASH = "blake3"
-
-    def new_hash():  # noqa: ANN201
-        return _blake3.blake3()
-except ImportError:  # pragma: no cover - blake3 is optional
-    HASH = "blake2b"
-
-    def new_hash():  # noqa: ANN201
-        return hashlib.blake2b(digest_size=32)
-
-
-class SourceChanged(OSError):
-    """The source changed while being copied (a node still writing?)."""
+__all__ = ["HASH", "TreeCopier", "check_tree", "digest_path", "file_type", "remove_tree", "syncfs"]
+_TYPES = {stat.S_IFDIR: "dir", stat.S_IFREG: "file", stat.S_IFLNK: "symlink", stat.S_IFIFO: "fifo", stat.S_IFSOCK: "socket",
+          stat.S_IFCHR: "chardev", stat.S_IFBLK: "blockdev"}
 
 
 def file_type(mode: int) -> str:
-    from mevops.migrate.scan import file_type as ft
-
-    return ft(mode)
-
-
-def segments(fd: int, size: int):  # noqa: ANN201 - iterator of (start, end)
-    """Data segments of an open file (the whole file where holes cannot be asked for)."""
-    pos = 0
-    while pos < size:
-        try:
-            start = os.lseek(fd, pos, os.SEEK_DATA)
-        except OSError as exc:
-            if exc.errno == errno.ENXIO:
-                return
-            yield pos, size
-            return
-        if start >= size:
-            return
-        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
-        yield start, end
-        pos = end
-
-
-def _read_into(fd: int, view: memoryview, offset: int) -> None:
-    while view:
-        n = os.preadv(fd, [view], offset)
-        if n == 0:
-            raise SourceChanged(errno.EIO, "the source file shrank while being copied (is a node still writing it?)")
-        view, offset = view[n:], offset + n
-
-
-def _write_all(fd: int, view: memoryview, offset: int) -> None:
-    while view:
-        n = os.pwrite(fd, view, offset)
-        view, offset = view[n:], offset + n
-
-
-_HASHER: list = []
-
-
-def _hasher():  # noqa: ANN202
-    """One worker thread that digests chunk k while the caller reads and writes chunk k+1 (hashing
-    releases the GIL)."""
-    if not _HASHER:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _HASHER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="mevops-digest"))
-    return _HASHER[0]
-
-
-def stream(src_fd: int, size: int, dst_fd: int | None = None, on_bytes: Callable[[int], None] | None = None,
-           tick: Callable[[], None] | None = None) -> str:
-    """The canonical digest of a file; with ``dst_fd``, also a sparse copy of it."""
-    bufs = [bytearray(CHUNK), bytearray(CHUNK)] if size > CHUNK else [bytearray(min(size, CHUNK) or 1)]
-    h = new_hash()
-    pool = _hasher() if len(bufs) > 1 else None
-    pending = None
-    cur, filled, which = -1, 0, 0
-
-    def flush(buf: bytearray, idx: int, filled: int) -> None:
-        length = min(CHUNK, size - idx * CHUNK)
-        mv = memoryview(buf)
-        if filled < length:
-            mv[filled:length] = ZERO[: length - filled]
-        data = buf if length == len(buf) == CHUNK else buf[:length]
-        if data != (ZERO if length == CHUNK else ZERO[:length]):
-            h.update(idx.to_bytes(8, "little"))
-            h.update(mv[:length])
-
-    def hand_over() -> None:
-        nonlocal pending, which
-        if pending is not None:
-            pending.result()  # the other buffer is free again, and digests stay in order
-        if pool is None:
-            flush(bufs[which], cur, filled)
-        else:
-            pending = pool.submit(flush, bufs[which], cur, filled)
-            which ^= 1
-
-    for start, end in segments(src_fd, size):
-        pos = start
-        while pos < end:
-            idx = pos // CHUNK
-            base = idx * CHUNK
-            if idx != cur:
-                if cur >= 0:
-                    hand_over()
-                cur, filled = idx, 0
-            mv = memoryview(bufs[which])
-            lo, hi = pos - base, min(end, base + CHUNK) - base
-            if lo > filled:
-                mv[filled:lo] = ZERO[: lo - filled]
-            _read_into(src_fd, mv[lo:hi], pos)
-            if dst_fd is not None:
-                if tick is None:
-                    _write_all(dst_fd, mv[lo:hi], pos)
-                else:
-                    half = lo + (hi - lo) // 2
-                    _write_all(dst_fd, mv[lo:half], pos)
-                    tick()  # a fault may strike here, mid-file
-                    _write_all(dst_fd, mv[half:hi], base + half)
-            filled = hi
-            if on_bytes is not None:
-                on_bytes(hi - lo)
-            pos = base + hi
-    if cur >= 0:
-        hand_over()
-    if pending is not None:
-        pending.result()
-    if dst_fd is not None:
-        os.ftruncate(dst_fd, size)
-    h.update(size.to_bytes(8, "little"))
-    return h.hexdigest()
-
-
-def digest_path(path: str, drop_cache: bool = False) -> str:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    try:
-        if drop_cache:
-            try:
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            except OSError:
-                pass
-        return stream(fd, os.fstat(fd).st_size)
-    finally:
-        os.close(fd)
-
+    return _TYPES.get(stat.S_IFMT(mode), "other")
 
 _LIBC: list = []
 
@@ -200,6 +55,11 @@ class TreeCopier:
     on_bytes: Callable[[int], None] | None = None
     tick: Callable[[], None] | None = None
     warnings: list[str] = field(default_factory=list)
+    lock: Any = field(default_factory=threading.Lock)  # shared by copiers running side by side
+
+    def sibling(self) -> "TreeCopier":
+        """A copier for another thread, sharing this one's hard-link map and lock."""
+        return TreeCopier(self.links, self.digests, self.on_bytes, None, self.warnings, self.lock)
 
     def copy(self, src: str, dst: str) -> list[dict[str, Any]]:
         """Copy ``src`` (any type) to ``dst`` (must not exist); returns the manifest."""
@@ -231,32 +91,16 @@ class TreeCopier:
             rec["size"] = st.st_size
             if st.st_nlink > 1:
                 rec["key"] = f"{st.st_dev}:{st.st_ino}"  # so a rollback can re-link it to names left behind
-            if key in self.links:  # a hard link copied before (its other names may already be gone from the source)
-                os.link(self.links[key], d)
-                rec["link"], rec["digest"] = self.links[key], self.digests[key]
-                return rec
-            fd_in = os.open(s, os.O_RDONLY | os.O_NOFOLLOW)
-            try:
-                fd_out = os.open(d, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-                try:
-                    before = 0
-
-                    def count(n: int) -> None:
-                        nonlocal before
-                        before += n
-                        if self.on_bytes is not None:
-                            self.on_bytes(n)
-
-                    rec["digest"] = stream(fd_in, st.st_size, fd_out, count, self.tick)
-                    if self.on_bytes is not None and st.st_size > before:
-                        self.on_bytes(st.st_size - before)  # the holes
-                finally:
-                    os.close(fd_out)
-            finally:
-                os.close(fd_in)
-            rec["sparse"] = st.st_blocks * 512 < st.st_size
-            if st.st_nlink > 1:
-                self.links[key], self.digests[key] = d, rec["digest"]
+            if st.st_nlink > 1 or key in self.links:  # (its other names may already be gone from the source)
+                with self.lock:  # one thread copies a hard-linked file, every other name links to that copy
+                    if key in self.links:
+                        os.link(self.links[key], d)
+                        rec["link"], rec["digest"] = self.links[key], self.digests[key]
+                        return rec
+                    self._data(s, d, st, rec)
+                    self.links[key], self.digests[key] = d, rec["digest"]
+            else:
+                self._data(s, d, st, rec)
         elif stat.S_ISLNK(mode):
             rec["target"] = os.readlink(s)
             os.symlink(rec["target"], d)
@@ -267,6 +111,29 @@ class TreeCopier:
             os.mknod(d, stat.S_IFMT(mode) | 0o600, st.st_rdev)
         self._meta(d, st, source=s)
         return rec
+
+    def _data(self, s: str, d: str, st: os.stat_result, rec: dict[str, Any]) -> None:
+        """A regular file's bytes, holes kept as holes; its digest into ``rec``."""
+        copied = 0
+
+        def count(n: int) -> None:
+            nonlocal copied
+            copied += n
+            if self.on_bytes is not None:
+                self.on_bytes(n)
+
+        fd_in = os.open(s, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            fd_out = os.open(d, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                rec["digest"] = stream(fd_in, st.st_size, fd_out, count, self.tick)
+            finally:
+                os.close(fd_out)
+        finally:
+            os.close(fd_in)
+        if self.on_bytes is not None and st.st_size > copied:
+            self.on_bytes(st.st_size - copied)  # the holes
+        rec["sparse"] = st.st_blocks * 512 < st.st_size
 
     def _meta(self, d: str, st: os.stat_result, source: str | None = None) -> None:
         link = stat.S_ISLNK(st.st_mode)
