@@ -17,7 +17,7 @@ def run(
     rpc: str = typer.Option(..., "--rpc", help="Node HTTP RPC URL (WebSocket on the same port)."),
     chain: str = typer.Option("ethereum", "--chain"),
     executor: Optional[str] = typer.Option(None, "--executor", help="ArbExecutor address (required with --live)."),
-    live: bool = typer.Option(False, "--live", help="Send transactions. Without it: paper trading (simulate and record)."),
+    live: bool = typer.Option(False, "--live/--paper", help="--live sends transactions; --paper (the default) simulates and records only."),
     blocks: Optional[int] = typer.Option(None, "--blocks", min=1, help="Stop after this many blocks."),
     env: Optional[str] = typer.Option(None, "--env", "-e", envvar="MEVOPS_ENV"),
     db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the config's mev_engine.store.url)."),
