@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mevops.errors import CheckFailed, MevopsError, Problem
-from mevops.migrate.copy import TreeCopier, check_tree, remove_tree, syncfs
+from mevops.migrate.copy import TreeCopier, check_tree, file_type, remove_tree, syncfs
 from mevops.migrate.faults import Faults
 from mevops.migrate.journal import Migration, State, fsync_dir
 from mevops.migrate.plan import Plan
@@ -246,8 +246,32 @@ class Runner:
             self.write(rec)
         if state.of(s.n) not in ("verified", "done"):
             self._copy_and_verify(s, rec, copier)
+        else:  # copied by an earlier run: delete only what that run copied
+            changed = self._changed_since_copy(s, state)
+            if changed:
+                raise MigrateFailed(f"{s.label}: the source changed since it was copied and verified ({changed}); "
+                                    "refusing to delete it: move it aside, then `mevops migrate resume`")
         with self.lock:
             self.remover.submit(s)  # verified and journaled: the source may go (in the background)
+
+    def _changed_since_copy(self, s: Step, state: State) -> str | None:
+        entries = {e["rel"]: e for e in (self.mig.manifest(s.n, state) or {}).get("entries", [])}
+        stack = [("", s.src)]
+        while stack:
+            rel, path = stack.pop()
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            want = entries.get(rel)
+            if want is None or file_type(st.st_mode) != want["type"]:
+                return f"{rel or s.item.source} was not part of the copy"
+            if want["type"] == "file" and (st.st_size, st.st_mtime_ns) != (want["size"], want["mtime"]):
+                return f"{rel or s.item.source} was modified"
+            if want["type"] == "dir":
+                with os.scandir(path) as it:
+                    stack += [(f"{rel}/{e.name}" if rel else e.name, e.path) for e in it]
+        return None
 
     def _copy_and_verify(self, s: Step, rec: dict[str, Any], copier: TreeCopier) -> None:
         tmp = rec["tmp"]

@@ -24,8 +24,10 @@ def inventory(inv) -> None:  # noqa: ANN001 - scan.Inventory
     from rich.table import Table
 
     table = Table(title=f"{inv.source}", show_lines=False, expand=False)
+    widths = {"hazards": 28, "entry": 44, "why": 70}
     for col in ("entry", "role", "chain", "client", "network", "size", "files", "hazards", "why"):
-        table.add_column(col, overflow="fold", justify="right" if col in ("size", "files") else "left")
+        table.add_column(col, overflow="fold", justify="right" if col in ("size", "files") else "left",
+                         max_width=widths.get(col), no_wrap=col in ("size", "files", "role"))
     for e in inv.entries:
         hazards = ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(e.hazard_counts.items()) if k != "symlink")
         role = f"[{ROLE_STYLE.get(e.role, '')}]{e.role}[/]" if e.role in ROLE_STYLE else e.role

@@ -152,3 +152,21 @@ def test_another_unfinished_migration_blocks_a_new_plan(run, tmp_path):
     assert blocked.code == 2 and "unfinished" in blocked.err
     assert run("migrate", "apply", tmp_path / "plan.yml", "--yes", env=env).code == 0  # the same plan resumes
     assert run("migrate", "verify", tmp_path / "plan.yml", env=env).code == 0
+
+
+def test_resume_refuses_to_delete_a_source_that_changed_after_its_copy(run, tmp_path, shm_root):
+    src, plan, env, _ = prepare(run, tmp_path, shm_root)
+    from mevops.migrate.apply import steps_of
+
+    step = next(s for s in steps_of(plan) if s.item.source == "geth-mainnet/data")
+    killed = subprocess.run([sys.executable, "-m", "mevops", "migrate", "apply", str(tmp_path / "plan.yml"), "--yes"],
+                            env={**os.environ, **env, "MEVOPS_MIGRATE_FAULT": f"kill:{step.n}:remove"}, capture_output=True,
+                            check=False)
+    assert killed.returncode == -9
+    (src / "geth-mainnet/data/new-file-after-the-copy").write_text("not copied")
+    refused = run("migrate", "resume", env=env)
+    assert refused.code == 1 and "changed since it was copied" in refused.err
+    assert (src / "geth-mainnet/data/new-file-after-the-copy").exists()
+    (src / "geth-mainnet/data/new-file-after-the-copy").unlink()
+    assert run("migrate", "resume", env=env).code == 0
+    assert not (src / "geth-mainnet/data").exists()
