@@ -160,14 +160,23 @@ def _report(outcome, human_bytes) -> None:  # noqa: ANN001
 def resume(
     root: Optional[str] = typer.Option(None, "--root", help="The root the plan was applied to (default: the last one)."),
     stop: bool = typer.Option(False, "--stop", help="Stop nodes still using the data through the lifecycle layer."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the steps still to do; touch nothing."),
 ) -> None:
     """Continue an interrupted apply from its journal."""
     from mevops.migrate.apply import resume as do_resume
     from mevops.migrate.plan import human_bytes
     from mevops.migrate.status import find_migration
+    from mevops.migrate.status import status as do_status
     from mevops.migrate.tables import RichProgress
 
-    outcome = do_resume(find_migration(root), progress=RichProgress(), stop=stop)
+    mig = find_migration(root)
+    if dry_run:
+        pending = [r for r in do_status(mig)["steps"] if r["state"] != "done"]
+        for r in pending:
+            typer.echo(f"{r['step']:4} {r['state']:8} {r['op']:8} {r['source']} -> {r['dest']}")
+        typer.echo(f"would resume {len(pending)} steps (dry run: nothing touched)")
+        return
+    outcome = do_resume(mig, progress=RichProgress(), stop=stop)
     if outcome.already:
         typer.echo(f"nothing to resume: the migration is complete (journal {outcome.journal})")
         return

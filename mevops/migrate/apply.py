@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mevops.errors import CheckFailed, MevopsError, Problem
-from mevops.migrate.copy import TreeCopier, check_tree, file_type, remove_tree, syncfs
+from mevops.migrate.copy import HASH, TreeCopier, check_tree, file_type, remove_tree, syncfs
 from mevops.migrate.faults import Faults
 from mevops.migrate.journal import Migration, State, fsync_dir
 from mevops.migrate.plan import Plan
@@ -313,7 +313,8 @@ class Runner:
         for entry in manifest:
             if "link" in entry and _under(entry["link"], tmp):
                 entry["link"] = s.dst + entry["link"][len(tmp):]
-        self.write({"n": s.n, "state": "verified", **self.mig.store_manifest(s.n, {"entries": manifest, "links": links})})
+        self.write({"n": s.n, "state": "verified", **self.mig.store_manifest(s.n, {"hash": HASH, "entries": manifest,
+                                                                                       "links": links})})
         with self.lock:
             self.outcome.copied_bytes += sum(e.get("size", 0) for e in manifest if e["type"] == "file" and "link" not in e)
 

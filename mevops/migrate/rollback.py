@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from mevops.errors import MevopsError, Problem
 from mevops.migrate.apply import MigrateFailed, Progress
-from mevops.migrate.copy import TreeCopier, check_tree, remove_tree, syncfs
+from mevops.migrate.copy import HASH, TreeCopier, check_tree, remove_tree, syncfs
 from mevops.migrate.faults import Faults
 from mevops.migrate.journal import Migration, State, fsync_dir
 from mevops.migrate.steps import Step, is_replaced_empty, restore_empty_dir, steps_of, sync_filesystems
@@ -164,7 +164,11 @@ def _undo_copy(mig: Migration, state: State, s: Step, copier: TreeCopier, faults
         mig.journal.write({"n": s.n, "state": "undone"})
         return
     back = os.path.join(os.path.dirname(s.src), f".{os.path.basename(s.src)}.mevops-rollback")
-    manifest = (mig.manifest(s.n, state) or {}).get("entries")
+    stored = mig.manifest(s.n, state) or {}
+    if stored.get("hash", HASH) != HASH:
+        raise MevopsError(Problem(str(mig.dir), None, "", f"its digests were taken with {stored['hash']}; install the "
+                                  f"`{stored['hash']}` package to roll back (a copy back is verified against them)"))
+    manifest = stored.get("entries")
     if manifest is None:
         raise MevopsError(Problem(str(mig.dir / "manifests" / f"{s.n}.json"), None, "", "missing: cannot verify a copy back"))
     if phase in ("verified", "done", "undo-started"):

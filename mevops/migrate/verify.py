@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from mevops.migrate.copy import check_tree
+from mevops.migrate.copy import HASH, check_tree
 from mevops.migrate.journal import Migration
 from mevops.migrate.steps import steps_of
 
@@ -72,7 +72,12 @@ def verify(mig: Migration) -> list[Check]:
             out.append(Check(s.n, label, s.item.dest, "ok" if same else "mismatch",
                              "same inode, renamed in place" if same else "a different file is at the destination"))
             continue
-        manifest = (mig.manifest(s.n, state) or {}).get("entries", [])
+        stored = mig.manifest(s.n, state) or {}
+        if stored.get("hash", HASH) != HASH:
+            out.append(Check(s.n, label, s.item.dest, "mismatch", f"digests were taken with {stored['hash']}, this "
+                             f"installation has {HASH}: install the `{stored['hash']}` package to verify"))
+            continue
+        manifest = stored.get("entries", [])
         if s.dst in rewritten:
             manifest = [e for e in manifest if e["rel"] != ""]
         problems = check_tree(s.dst, manifest)

@@ -146,6 +146,8 @@ def test_another_unfinished_migration_blocks_a_new_plan(run, tmp_path):
     killed = subprocess.run([sys.executable, "-m", "mevops", "migrate", "apply", str(tmp_path / "plan.yml"), "--yes"],
                             env={**os.environ, **env, "MEVOPS_MIGRATE_FAULT": f"kill:{step.n}"}, capture_output=True, check=False)
     assert killed.returncode == -9
+    dry = run("migrate", "resume", "--dry-run", env=env)
+    assert dry.code == 0 and "would resume" in dry.out
     text = (tmp_path / "plan.yml").read_text().replace('action: "move"', 'action: "keep"', 1)
     (tmp_path / "other.yml").write_text(text)
     blocked = run("migrate", "apply", tmp_path / "other.yml", "--yes", env=env)

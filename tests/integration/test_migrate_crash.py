@@ -158,12 +158,14 @@ def cross_fs(tmp_path_factory) -> Scenario:
 def test_kill_anywhere_then_resume_same_filesystem(same_fs):
     points = kill_points(same_fs, copies=False, count=12, seed=4)
     killed = sum(crash_and_resume(same_fs, fault, cli=i == 0) for i, fault in enumerate(points))
+    print(f"same filesystem: {killed} of {len(points)} kill points reached, every one resumed to the planned tree")
     assert killed == len(points)
 
 
 def test_kill_anywhere_then_resume_across_filesystems(cross_fs):
     points = kill_points(cross_fs, copies=True, count=12, seed=9)
     killed = sum(crash_and_resume(cross_fs, fault, cli=i == 0) for i, fault in enumerate(points))
+    print(f"cross-filesystem: {killed} of {len(points)} kill points reached, every one resumed to the planned tree")
     assert killed >= len(points) * 0.9, f"only {killed} of {len(points)} kill points were reached"
 
 
