@@ -1,14 +1,18 @@
 """The record of what render wrote: path → hash, plus the last rendered bytes (the merge base).
 
-Kept under ``<root>/.mevops/``: ``manifest.json`` and ``base/<path>``. The base copies let a
-later render merge 3-way (last rendered ↔ user's file ↔ new render).
+Kept under ``<root>/.mevops/``: ``manifest.json`` and ``base.json.gz`` (path → last rendered
+text, one file rather than one copy per rendered file: a full render writes it once). The base
+copies let a later render merge 3-way (last rendered ↔ user's file ↔ new render). A ``base/<path>``
+tree left by an older mevops is still read, and replaced by the pack on the next save.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,13 +25,17 @@ def sha256(data: bytes) -> str:
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.mevops-tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(tmp, flags, mode)
+    except FileNotFoundError:  # parents made only when missing: one syscall per file, not one per level
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, flags, mode)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, mode)
+            os.fchmod(fd, mode)  # the umask narrowed the mode given to open
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -49,6 +57,8 @@ class Manifest:
     files: dict[str, Entry] = field(default_factory=dict)
     inputs: str | None = None          # fingerprint of everything the last full render read
     layout: list[str] = field(default_factory=list)  # directories and secrets it ensured
+    _bases: dict[str, str] | None = field(default=None, repr=False)  # loaded on first use
+    _bases_dirty: bool = field(default=False, repr=False)
 
     @property
     def state(self) -> Path:
@@ -80,6 +90,8 @@ class Manifest:
     def save(self) -> bool:
         path = self.state / "manifest.json"
         data = self.serialise()
+        if self._bases_dirty:
+            self._save_bases()
         try:
             if path.read_bytes() == data:
                 return False
@@ -88,24 +100,48 @@ class Manifest:
         write_atomic(path, data)
         return True
 
+    # -- merge bases ------------------------------------------------------------------------------
+    def _load_bases(self) -> dict[str, str]:
+        if self._bases is None:
+            pack = self.state / "base.json.gz"
+            try:
+                self._bases = json.loads(gzip.decompress(pack.read_bytes()))
+            except FileNotFoundError:
+                self._bases = {}
+                legacy = self.state / "base"
+                for rel in self.files if legacy.is_dir() else ():
+                    try:
+                        self._bases[rel] = (legacy / rel).read_bytes().decode()
+                    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+                        pass
+                self._bases_dirty = legacy.is_dir()
+            except (OSError, ValueError) as exc:
+                from mevops.errors import MevopsError, Problem
+
+                raise MevopsError(Problem(str(pack), None, "", f"unreadable merge bases ({exc}); move it away to start over")) from None
+        return self._bases
+
+    def _save_bases(self) -> None:
+        bases = {rel: text for rel, text in sorted(self._load_bases().items()) if rel in self.files}
+        write_atomic(self.state / "base.json.gz", gzip.compress(json.dumps(bases).encode(), compresslevel=1, mtime=0))
+        shutil.rmtree(self.state / "base", ignore_errors=True)
+        self._bases_dirty = False
+
     def base(self, rel: str) -> bytes | None:
-        try:
-            return (self.state / "base" / rel).read_bytes()
-        except FileNotFoundError:
-            return None
+        text = self._load_bases().get(rel)
+        return None if text is None else text.encode()
 
     def set_base(self, rel: str, data: bytes) -> None:
-        path = self.state / "base" / rel
-        try:
-            if path.read_bytes() == data:
-                return
-        except FileNotFoundError:
-            pass
-        write_atomic(path, data)
+        bases = self._load_bases()
+        text = data.decode()
+        if bases.get(rel) != text:
+            bases[rel] = text
+            self._bases_dirty = True
 
     def drop(self, rel: str) -> None:
         self.files.pop(rel, None)
-        (self.state / "base" / rel).unlink(missing_ok=True)
+        if self._load_bases().pop(rel, None) is not None:
+            self._bases_dirty = True
 
 
 def file_stat(path: Path) -> list[int] | None:

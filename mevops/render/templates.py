@@ -63,4 +63,7 @@ def make_environment(root: Path) -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(to_yaml=_to_yaml, to_json=_to_json, toml=_toml, shquote=shlex.quote, yaml_str=_yaml_str)
+    from mevops.render import grafana
+
+    env.globals["grafana"] = grafana
     return env
