@@ -87,6 +87,8 @@ class Engine:
         self.queues = {s.name: EventQueue(f"events:{s.name}", event_queue_size, self.metrics) for s in self.strategies}
         self.actions: asyncio.Queue[Action] = asyncio.Queue(maxsize=action_queue_size)
         self.on_result = on_result
+        self.on_action: Callable[[Action], None] | None = None   # sees every action queued (the API's opportunities)
+        self.queue_sizes = {**{q.name: q.maxsize for q in self.queues.values()}, "actions": action_queue_size}
         self.enabled: dict[str, bool] = {s.name: True for s in self.strategies}
         self._tasks: list[asyncio.Task] = []
         self.running = asyncio.Event()
@@ -127,6 +129,11 @@ class Engine:
                 continue
             for action in actions:
                 self.metrics.actions[strategy.name] += 1
+                if self.on_action is not None:
+                    try:
+                        self.on_action(action)
+                    except Exception:  # an observer never stops trading
+                        log.exception("on_action hook failed")
                 await self.actions.put(action)  # back-pressure, never a silent drop
 
     async def _execute(self) -> None:
@@ -140,8 +147,12 @@ class Engine:
                     log.exception("executor %s failed: %s", executor.name, exc)
                     result = ExecutionResult(action.id, "failed", reason=f"{type(exc).__name__}: {exc}")
                 self.metrics.results[result.status] += 1
+                self.metrics.queue_depth["actions"] = self.actions.qsize()
                 if self.on_result is not None:
-                    self.on_result(action, result)
+                    try:
+                        self.on_result(action, result)
+                    except Exception:  # an observer never stops trading
+                        log.exception("on_result hook failed")
             self.actions.task_done()
 
     async def start(self) -> None:

@@ -157,6 +157,16 @@ ENGINE_METRICS = (
     MetricSpec("mevops_engine_simulation_failures_total", "counter", ("engine", "strategy"), "simulations that failed (nothing was sent)"),
     MetricSpec("mevops_engine_circuit_breaker_open", "gauge", ("engine", "breaker"), "1 while a circuit breaker is open"),
     MetricSpec("mevops_engine_rpc_errors_total", "counter", ("engine", "chain"), "failed RPC calls, after failover"),
+    MetricSpec("mevops_engine_rpc_latency_seconds", "gauge", ("engine", "chain"), "smoothed round trip of the engine's RPC calls"),
+    MetricSpec("mevops_engine_rpc_failovers_total", "counter", ("engine", "chain"), "switches to another RPC endpoint"),
+    MetricSpec("mevops_engine_refused_total", "counter", ("engine", "strategy"), "actions the risk checks refused"),
+    MetricSpec("mevops_engine_risk_headroom_ratio", "gauge", ("engine", "limit"), "unused share of a risk limit (0: exhausted)"),
+    MetricSpec("mevops_engine_emergency_stop", "gauge", ("engine",), "1 while the emergency stop is engaged"),
+    MetricSpec("mevops_engine_trading_enabled", "gauge", ("engine",), "1 while the engine may send trades"),
+    MetricSpec("mevops_engine_active_signer", "gauge", ("engine",), "1 on the replica that holds the signer, 0 on standbys"),
+    MetricSpec("mevops_engine_collector_restarts_total", "counter", ("engine", "collector"), "collector restarts after an error"),
+    MetricSpec("mevops_engine_stream_clients", "gauge", ("engine", "topic"), "WebSocket clients subscribed to a stream"),
+    MetricSpec("mevops_engine_stream_dropped_clients_total", "counter", ("engine", "topic"), "slow stream clients disconnected"),
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,26 +23,48 @@ class JsonRpcError(Exception):
         super().__init__(error.get("message", str(error)))
 
 
+class RpcStats:
+    """Calls, failures and a smoothed round-trip time, for the engine's metrics."""
+
+    __slots__ = ("calls", "errors", "latency_s", "failovers")
+
+    def __init__(self) -> None:
+        self.calls = self.errors = self.failovers = 0
+        self.latency_s = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.calls += 1
+        self.latency_s = seconds if self.calls == 1 else 0.8 * self.latency_s + 0.2 * seconds
+
+
 class HttpRpc:
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self.url = url
         self._ids = itertools.count(1)
         self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=8))
+        self.stats = RpcStats()
+
+    async def _post(self, body: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            response = await self._client.post(self.url, json=body)
+            response.raise_for_status()
+        except Exception:
+            self.stats.errors += 1
+            raise
+        self.stats.observe(time.perf_counter() - started)
+        return response.json()
 
     async def call(self, method: str, params: list[Any] | None = None) -> Any:
         body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []}
-        response = await self._client.post(self.url, json=body)
-        response.raise_for_status()
-        data = response.json()
+        data = await self._post(body)
         if "error" in data:
             raise JsonRpcError(data["error"])
         return data["result"]
 
     async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
-        response = await self._client.post(self.url, json=body)
-        response.raise_for_status()
-        by_id = {item["id"]: item for item in response.json()}
+        by_id = {item["id"]: item for item in await self._post(body)}
         out = []
         for i in range(len(calls)):
             item = by_id[i]

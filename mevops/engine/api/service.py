@@ -1,0 +1,325 @@
+"""EngineService: what the API reads and steers, with no HTTP in it.
+
+The runtime (``mevops engine run``) and the demo build one around their engine; the service
+hooks the engine's actions and results to keep counters, the recent opportunities and the
+streams, and carries out operator requests (trading start/stop, strategies, emergency stop,
+config updates validated exactly like ``mevops config validate``). Everything here runs in the
+engine's event loop; store calls that may block go through a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mevops.engine.api.streams import Hub
+from mevops.engine.types import ArbTrade, ExecutionResult
+
+log = logging.getLogger("mevops.engine.api")
+SIMULATED = ("paper", "sent", "simulated_fail", "mined", "reverted")  # results that passed through a simulation
+USD_SCALE = 10**6
+
+
+class ConflictError(Exception):
+    """The request cannot be done in the engine's current state (HTTP 409)."""
+
+
+class NotFound(Exception):
+    """HTTP 404."""
+
+
+class InvalidConfig(Exception):
+    """A config update that ``mevops config validate`` would refuse (HTTP 422); nothing changed."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+@dataclass
+class Counters:
+    found: collections.Counter = field(default_factory=collections.Counter)        # (strategy, chain)
+    simulated: collections.Counter = field(default_factory=collections.Counter)    # strategy
+    sim_failed: collections.Counter = field(default_factory=collections.Counter)   # strategy
+    sent: collections.Counter = field(default_factory=collections.Counter)         # (strategy, chain)
+    landed: collections.Counter = field(default_factory=collections.Counter)       # (strategy, chain)
+    refused: collections.Counter = field(default_factory=collections.Counter)      # strategy
+    realized_usd: collections.Counter = field(default_factory=collections.Counter)  # strategy → micro-USD
+    daily_usd: dict[str, int] = field(default_factory=dict)                        # "YYYY-MM-DD" → micro-USD
+    gas_wei: collections.Counter = field(default_factory=collections.Counter)      # chain
+
+
+class EngineService:
+    def __init__(self, engine: Any, *, chain: str, mode: str, name: str = "mevops-engine", risk: Any = None,
+                 store: Any = None, pricing: Any = None, ws: Any = None, env: str | None = None, config: Any = None,
+                 strategies: list[Any] | None = None, hub: Hub | None = None, rpc_stats: Callable[[], dict] | None = None,
+                 queue_sizes: dict[str, int] | None = None) -> None:
+        self.engine, self.chain, self.mode, self.name = engine, chain, mode, name
+        self.risk, self.store, self.pricing = risk, store, pricing
+        self.ws, self.env, self.config = ws, env, config
+        self.records = list(strategies or [])
+        self.hub = hub or Hub()
+        self.rpc_stats = rpc_stats or (lambda: {})
+        self.queue_sizes = queue_sizes or {}
+        self.counters = Counters()
+        self.opportunities: collections.deque[dict[str, Any]] = collections.deque(maxlen=500)
+        self._by_action: dict[str, dict[str, Any]] = {}
+        self.started_at = time.time()
+        self.trading = True
+        self.overrides: dict[str, Any] = {}     # config changes made through the API (not written to the workspace)
+        self.config_version = 0
+        self.replica = {"id": f"{socket.gethostname()}:{os.getpid()}", "role": "active", "since": self.started_at}
+        self.on_config: list[Callable[[Any], None]] = []   # hot-reload hooks (strategies' settings, ...)
+        self.limiter_hooks: list[Callable[[Any], None]] = []
+        self._metrics_task: asyncio.Task | None = None
+        engine.on_action = self.on_action
+        previous = engine.on_result
+
+        def on_result(action: Any, result: ExecutionResult) -> None:
+            if previous is not None:
+                previous(action, result)
+            self.on_result(action, result)
+
+        engine.on_result = on_result
+
+    # -- engine hooks -----------------------------------------------------------------------------
+    def on_action(self, action: Any) -> None:
+        if not isinstance(action, ArbTrade):
+            return
+        self.counters.found[(action.strategy, action.chain)] += 1
+        record = {
+            "id": action.id, "strategy": action.strategy, "chain": action.chain, "block": action.block,
+            "token": action.token, "amount_in": str(action.amount_in), "expected_profit": str(action.expected_profit),
+            "gas_cost": str(action.gas_cost), "net_profit": str(action.net_profit),
+            "cycle": [{"pool": h.pool, "token_in": h.token_in, "token_out": h.token_out, "fee_bps": h.fee_bps} for h in action.hops],
+            "status": "found", "reason": "", "tx_hash": None, "found_at": time.time(),
+        }
+        self.opportunities.appendleft(record)
+        self._by_action[action.id] = record
+        if len(self._by_action) > 2 * (self.opportunities.maxlen or 500):
+            keep = {r["id"] for r in self.opportunities}
+            self._by_action = {k: v for k, v in self._by_action.items() if k in keep}
+        self.hub.publish("opportunities", record)
+
+    def on_result(self, action: Any, result: ExecutionResult) -> None:
+        if not isinstance(action, ArbTrade):
+            return
+        key = (action.strategy, action.chain)
+        status = result.status
+        if status in SIMULATED:
+            self.counters.simulated[action.strategy] += 1
+        if status == "simulated_fail":
+            self.counters.sim_failed[action.strategy] += 1
+        elif status == "sent":
+            self.counters.sent[key] += 1
+        elif status == "refused":
+            self.counters.refused[action.strategy] += 1
+        record = self._by_action.get(action.id)
+        if record is not None:
+            record.update(status=status, reason=result.reason, tx_hash=result.tx_hash)
+        self.hub.publish("trades", self._trade_message(action, result))
+        if status == "refused" and self.risk is not None and self.risk.stopped:
+            self.alert("critical", "emergency_stop", f"trade refused: {result.reason}")
+
+    def on_final(self, action: Any, result: ExecutionResult) -> None:
+        """A sent trade became final (mined, reverted, dropped): landed, PnL, gas."""
+        if not isinstance(action, ArbTrade):
+            return
+        if result.status == "mined":
+            self.counters.landed[(action.strategy, action.chain)] += 1
+            if result.realized_profit is not None and self.pricing is not None:
+                try:
+                    usd = self.pricing.usd_value(action.chain, action.token, result.realized_profit)
+                except Exception:  # noqa: BLE001 - no price: counted as no profit
+                    usd = 0
+                self.counters.realized_usd[action.strategy] += usd
+                day = time.strftime("%Y-%m-%d", time.gmtime())
+                self.counters.daily_usd[day] = self.counters.daily_usd.get(day, 0) + usd
+        if result.gas_used is not None and result.effective_gas_price is not None:
+            self.counters.gas_wei[action.chain] += result.gas_used * result.effective_gas_price
+        record = self._by_action.get(action.id)
+        if record is not None:
+            record.update(status=result.status, tx_hash=result.tx_hash, reason=result.reason)
+        self.hub.publish("trades", self._trade_message(action, result))
+
+    @staticmethod
+    def _trade_message(action: ArbTrade, result: ExecutionResult) -> dict[str, Any]:
+        return {"id": action.id, "strategy": action.strategy, "chain": action.chain, "status": result.status,
+                "tx_hash": result.tx_hash, "block": result.block, "gas_used": result.gas_used,
+                "realized_profit": None if result.realized_profit is None else str(result.realized_profit),
+                "expected_profit": str(action.expected_profit), "token": action.token, "reason": result.reason}
+
+    def alert(self, severity: str, name: str, message: str, **labels: Any) -> None:
+        self.hub.publish("alerts", {"severity": severity, "alert": name, "message": message, "engine": self.name, **labels})
+
+    # -- reads ----------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        m = self.engine.metrics
+        lags = m.event_lag_ms
+        return {
+            "engine": self.name, "chain": self.chain, "mode": self.mode,
+            "running": self.engine.running.is_set(), "trading": self.trading,
+            "emergency_stop": self.risk.stop_reason if self.risk is not None else None,
+            "uptime_s": round(time.time() - self.started_at, 3), "last_block": m.last_block,
+            "blocks_processed": m.events.get("NewBlock", 0), "event_lag_ms": round(lags[-1], 3) if lags else None,
+            "queues": {name: {"depth": depth, "capacity": self.queue_sizes.get(name)} for name, depth in m.queue_depth.items()},
+            "dropped": dict(m.dropped),
+            "strategies": {s.name: {"enabled": self.engine.enabled.get(s.name, True)} for s in self.engine.strategies},
+            "opportunities": {"found": sum(self.counters.found.values()), "simulated": sum(self.counters.simulated.values()),
+                              "sent": sum(self.counters.sent.values()), "landed": sum(self.counters.landed.values())},
+            "replica": dict(self.replica), "config_version": self.config_version,
+        }
+
+    def recent_opportunities(self, limit: int = 100, strategy: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        out = []
+        for record in self.opportunities:
+            if (strategy is None or record["strategy"] == strategy) and (status is None or record["status"] == status):
+                out.append(record)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def positions(self) -> dict[str, Any]:
+        now = time.time()
+        open_trades = []
+        if self.risk is not None:
+            for t in self.risk.book:
+                open_trades.append({"id": t.id, "strategy": t.strategy, "type": t.type, "chain": t.chain,
+                                    "exposure_usd": t.exposure_usd / USD_SCALE, "worst_loss_usd": t.worst_loss_usd / USD_SCALE,
+                                    "age_s": round(now - t.opened_at, 3)})
+        return {"open": open_trades, "exposure_usd": sum(t["exposure_usd"] for t in open_trades)}
+
+    async def pending_trades(self) -> list[dict[str, Any]]:
+        if self.store is None:
+            return []
+        pending = await asyncio.to_thread(self.store.pending_trades, self.chain)
+        return [{"id": p.id, "tx_hash": p.tx_hash, "nonce": p.nonce, "status": p.status} for p in pending]
+
+    def risk_state(self) -> dict[str, Any]:
+        if self.risk is None:
+            return {"enabled": False}
+        now = time.time()
+        snap = self.risk.snapshot(now)
+        limits = self.risk.limits
+        headroom = {}
+        for name, value, limit in (
+            ("daily_loss", snap["loss_day_usd"], limits.loss.daily),
+            ("hourly_loss", snap["loss_hour_usd"], limits.loss.hourly),
+            ("total_exposure", snap["open_exposure_usd"], limits.max_total_exposure),
+        ):
+            if limit is None:
+                continue
+            headroom[name] = {"used_usd": value / USD_SCALE, "limit_usd": limit.value / USD_SCALE, "source": limit.source,
+                              "headroom_ratio": max(0.0, 1 - value / limit.value) if limit.value else 0.0}
+        return {"enabled": True, "emergency_stop": snap["stopped"], "active_strategies": snap["active_strategies"],
+                "open_trades": snap["open_trades"], "breakers": snap["breakers"], "headroom": headroom}
+
+    def strategies(self) -> list[dict[str, Any]]:
+        loaded = {s.name for s in self.engine.strategies}
+        out = []
+        seen = set()
+        for r in self.records:
+            seen.add(r.name)
+            out.append({"name": r.name, "type": r.spec.strategy.type, "stage": r.stage,
+                        "chains": list(r.spec.parameters.chains), "enabled_in_file": r.spec.strategy.enabled,
+                        "loaded": r.name in loaded, "enabled": self.engine.enabled.get(r.name, False) if r.name in loaded else False})
+        for name in sorted(loaded - seen):
+            out.append({"name": name, "type": None, "stage": None, "chains": [self.chain], "enabled_in_file": None,
+                        "loaded": True, "enabled": self.engine.enabled.get(name, True)})
+        return out
+
+    # -- operator actions ---------------------------------------------------------------------------
+    def set_trading(self, on: bool) -> dict[str, Any]:
+        if on and self.risk is not None and self.risk.stopped:
+            raise ConflictError(f"emergency stop is active ({self.risk.stop_reason}): resume it first (POST /api/v1/risk/resume)")
+        self.trading = on
+        for name in self.engine.enabled:
+            self.engine.enabled[name] = on
+        self.alert("info", "trading_started" if on else "trading_stopped", f"trading {'started' if on else 'stopped'}")
+        return {"trading": self.trading}
+
+    def set_strategy(self, name: str, enabled: bool) -> dict[str, Any]:
+        if name not in self.engine.enabled:
+            if any(r.name == name for r in self.records):
+                raise ConflictError(f"strategy {name!r} is not loaded in this engine")
+            raise NotFound(f"no strategy {name!r}")
+        self.engine.enabled[name] = enabled and self.trading
+        if self.risk is not None:
+            if enabled:
+                decision = self.risk.register_strategy(name)
+                if not decision.allowed:
+                    self.engine.enabled[name] = False
+                    raise ConflictError(str(decision))
+            else:
+                self.risk.unregister_strategy(name)
+        return {"name": name, "enabled": self.engine.enabled[name]}
+
+    def emergency_stop(self, reason: str) -> dict[str, Any]:
+        if self.risk is not None:
+            self.risk.emergency_stop(reason)
+        self.trading = False
+        for name in self.engine.enabled:
+            self.engine.enabled[name] = False
+        self.alert("critical", "emergency_stop", reason)
+        return {"emergency_stop": reason, "trading": False}
+
+    def resume(self) -> dict[str, Any]:
+        if self.risk is not None:
+            self.risk.resume()
+        self.alert("warning", "emergency_stop_cleared", "emergency stop cleared; trading stays stopped until started")
+        return {"emergency_stop": None, "trading": self.trading}
+
+    # -- config -----------------------------------------------------------------------------------------
+    def update_config(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Validate the workspace with ``changes`` (dotted keys → values; null deletes) layered on
+        top, exactly as ``mevops config validate`` would with the same MEVOPS_* variables; apply
+        the result only if it is valid."""
+        if self.ws is None or self.env is None:
+            raise ConflictError("this engine was started without a workspace: its config cannot be updated")
+        from mevops.config.validate import validate_workspace
+
+        merged = {**self.overrides, **changes}
+        environ, names = overlay_environ(merged)
+        report = validate_workspace(self.ws, self.env, environ)
+        if not report.ok:
+            raise InvalidConfig([{"file": names.get(p.file, p.file), "line": p.line, "key": p.key, "reason": p.reason}
+                                 for p in report.problems])
+        self.overrides = merged
+        self.apply_config(report.config, report.strategies)
+        self.config_version += 1
+        self.alert("info", "config_updated", f"config updated: {', '.join(sorted(changes))}")
+        return {"config_version": self.config_version, "overrides": self.overrides}
+
+    def apply_config(self, cfg: Any, records: list[Any]) -> None:
+        self.config = cfg
+        if self.risk is not None:
+            from mevops.engine.risk.limits import RiskLimitsView
+
+            specs = [r.spec for r in records if r.stage == "active" and r.spec.strategy.enabled]
+            self.risk.limits = RiskLimitsView.from_config(cfg, specs, chains=[self.chain])
+        for hook in (*self.on_config, *self.limiter_hooks):
+            hook(cfg)
+
+
+def overlay_environ(changes: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """``{"global.networking.rpc_timeout": "10s"}`` → the MEVOPS_* variables that set it (on top
+    of this process's own), and a map from variable name back to ``api:<dotted key>`` for errors."""
+    import json
+
+    environ = dict(os.environ)
+    names = {}
+    for key, value in changes.items():
+        parts = [p for p in key.split(".")]
+        if not parts or any(not p or not p.replace("_", "").replace("-", "").isalnum() for p in parts):
+            raise InvalidConfig([{"file": "api", "line": None, "key": key, "reason": "not a dotted config key"}])
+        var = "MEVOPS_" + "__".join(p.upper() for p in parts)
+        environ[var] = "null" if value is None else json.dumps(value)  # JSON is YAML flow syntax
+        names[var] = f"api:{key}"
+    return environ, names
