@@ -12,6 +12,26 @@ app = typer.Typer(help="Migrate a legacy nodes directory into the standardized t
 
 JsonOption = typer.Option(False, "--json", help="Print JSON.")
 YesOption = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
+StopOption = typer.Option(False, "--stop", help="Stop what still uses the data (containers, systemd units, "
+                          "mevops-supervised nodes, bare processes) through the lifecycle layer, then migrate.")
+GraceOption = typer.Option(None, "--grace", metavar="DURATION", help="With --stop: how long a node may take to stop "
+                           "after SIGTERM before it is killed (default 300s: big databases flush on the way down).")
+
+
+def _grace(stop: bool, value: Optional[str]) -> float:
+    """--grace as seconds (exit 2 if it is not a duration, or given without --stop)."""
+    from mevops.config.units import parse_millis
+    from mevops.errors import MevopsError, Problem
+    from mevops.migrate.stop import DEFAULT_GRACE
+
+    if value is None:
+        return DEFAULT_GRACE
+    if not stop:
+        raise MevopsError(Problem("--grace", None, "", "only means something with --stop (nothing is stopped without it)"))
+    try:
+        return parse_millis(value) / 1000
+    except ValueError as exc:
+        raise MevopsError(Problem("--grace", None, "", str(exc))) from None
 
 
 def _workspace(ctx: typer.Context) -> Optional[str]:
@@ -111,7 +131,8 @@ def apply(
     plan_file: str = typer.Argument(..., metavar="PLAN", help="The plan file (from `mevops migrate plan`)."),
     yes: bool = YesOption,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the steps; touch nothing."),
-    stop: bool = typer.Option(False, "--stop", help="Stop nodes still using the data through the lifecycle layer."),
+    stop: bool = StopOption,
+    grace_text: Optional[str] = GraceOption,
 ) -> None:
     """Execute a plan with a durable journal: renames on one filesystem, verified copies across."""
     from mevops.migrate.apply import apply_plan, same_filesystem, steps_of
@@ -119,6 +140,7 @@ def apply(
     from mevops.migrate.plan import human_bytes, load_plan, summary
     from mevops.migrate.tables import RichProgress
 
+    grace = _grace(stop, grace_text)
     the_plan = load_plan(plan_file, fresh=False)
     existing = Migration.find(the_plan.root)
     continuing = existing is not None and existing.state().plan_id == the_plan.plan_id and not existing.state().rolled_back
@@ -129,12 +151,13 @@ def apply(
         for s in steps:
             how = "rewrite" if s.op == "rewrite" else ("rename" if _exists(s.src) and same_filesystem(s.src, s.dst) else "copy")
             typer.echo(f"{s.n:4} {how:8} {s.item.source} -> {s.item.dest}")
+        _would_stop(the_plan, steps, stop, grace)
         typer.echo(f"would apply: {summary(the_plan)} (dry run: nothing touched)")
         return
     _confirm(yes, f"Migrate {the_plan.source} into {the_plan.root} ({len(the_plan.moves)} moves)?")
     from pathlib import Path
 
-    outcome = apply_plan(the_plan, Path(plan_file).read_text(), progress=RichProgress(), stop=stop)
+    outcome = apply_plan(the_plan, Path(plan_file).read_text(), progress=RichProgress(), stop=stop, grace=grace)
     if outcome.already:
         typer.echo(f"already applied (journal {outcome.journal}); nothing to do")
         return
@@ -147,7 +170,23 @@ def _exists(path: str) -> bool:
     return os.path.lexists(path)
 
 
+def _would_stop(plan, steps, stop: bool, grace: float) -> None:  # noqa: ANN001
+    """--dry-run: who uses the data, and what --stop would do about each."""
+    from mevops.migrate.holders import in_use
+
+    busy = in_use(plan, steps)
+    if busy and stop:
+        from mevops.migrate.stop import describe
+
+        for line in describe(busy, grace):
+            typer.echo(line)
+    elif busy:
+        typer.echo(f"in use (apply refuses unless --stop):\n  {busy.shown()}")
+
+
 def _report(outcome, human_bytes) -> None:  # noqa: ANN001
+    for line in outcome.stopped:
+        typer.echo(f"stopped: {line}")
     speed = outcome.copied_bytes / outcome.seconds if outcome.seconds and outcome.copied_bytes else 0
     typer.echo(f"migrated: {outcome.renamed} renamed, {outcome.copied} copied ({human_bytes(outcome.copied_bytes)}"
                + (f", {human_bytes(speed)}/s" if speed else "") + f"), {outcome.rewritten} rewritten "
@@ -159,7 +198,8 @@ def _report(outcome, human_bytes) -> None:  # noqa: ANN001
 @app.command("resume")
 def resume(
     root: Optional[str] = typer.Option(None, "--root", help="The root the plan was applied to (default: the last one)."),
-    stop: bool = typer.Option(False, "--stop", help="Stop nodes still using the data through the lifecycle layer."),
+    stop: bool = StopOption,
+    grace_text: Optional[str] = GraceOption,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the steps still to do; touch nothing."),
 ) -> None:
     """Continue an interrupted apply from its journal."""
@@ -169,6 +209,7 @@ def resume(
     from mevops.migrate.status import status as do_status
     from mevops.migrate.tables import RichProgress
 
+    grace = _grace(stop, grace_text)
     mig = find_migration(root)
     if dry_run:
         pending = [r for r in do_status(mig)["steps"] if r["state"] != "done"]
@@ -176,7 +217,7 @@ def resume(
             typer.echo(f"{r['step']:4} {r['state']:8} {r['op']:8} {r['source']} -> {r['dest']}")
         typer.echo(f"would resume {len(pending)} steps (dry run: nothing touched)")
         return
-    outcome = do_resume(mig, progress=RichProgress(), stop=stop)
+    outcome = do_resume(mig, progress=RichProgress(), stop=stop, grace=grace)
     if outcome.already:
         typer.echo(f"nothing to resume: the migration is complete (journal {outcome.journal})")
         return
@@ -253,6 +294,11 @@ def status(
     counts = ", ".join(f"{n} {state}" for state, n in sorted(info["counts"].items()))
     typer.echo(f"migration {info['plan_id']}: {info['source']} -> {info['root']}")
     typer.echo(f"state: {info['state']} ({counts}); {info['kept']} entries kept in place")
+    if info["stopped"]:
+        from mevops.migrate.stop import Stopped
+
+        for r in info["stopped"]:
+            typer.echo(f"stopped first (--stop): {Stopped.from_record(r)}")
     pending = [r for r in info["steps"] if r["state"] != "done"]
     if pending and info["state"] != "rolled back":
         from mevops.migrate.tables import steps_table

@@ -313,6 +313,20 @@ class DockerBackend:
         except docker.errors.NotFound:
             pass
 
+    def stop_container(self, ref: str, grace: float) -> dict[str, Any] | None:
+        """Stop one container by id or name, mevops's or not (``migrate apply --stop``): its stop signal, then SIGKILL
+        after ``grace`` seconds. Its name, compose labels and exit code; None if the engine has no such container."""
+        container = self._container(ref)
+        if container is None:
+            return None
+        if container.status in ("running", "restarting", "paused"):
+            container.stop(timeout=max(1, round(grace)))
+            container.reload()
+        labels = container.labels or {}
+        return {"name": container.name, "exit": container.attrs.get("State", {}).get("ExitCode"),
+                "project": labels.get("com.docker.compose.project"),
+                "project_dir": labels.get("com.docker.compose.project.working_dir")}
+
     # -- status ---------------------------------------------------------------------------
     def status(self, node: Node) -> list[ServiceStatus]:
         return [self._status(node, c) for c in node.services]

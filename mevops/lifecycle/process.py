@@ -46,6 +46,29 @@ def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.2) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+def stop_supervised(pid_file: Path, wait: float) -> bool:
+    """SIGTERM a node's supervisor (it stops its child politely, within the node's grace period), SIGKILL both if it
+    is not gone after ``wait`` seconds. True if something had to be killed."""
+    state = read_state(pid_file)
+    if state is None:
+        return False
+    supervisor, child = state.get("supervisor"), state.get("child")
+    killed = False
+    if pid_alive(supervisor):
+        os.kill(supervisor, signal.SIGTERM)
+        deadline = time.monotonic() + wait
+        while pid_alive(supervisor) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if pid_alive(supervisor):
+            os.kill(supervisor, signal.SIGKILL)
+            killed = True
+    if pid_alive(child):
+        os.kill(child, signal.SIGKILL)
+        killed = True
+    pid_file.unlink(missing_ok=True)
+    return killed
+
+
 class ProcessBackend:
     name = "process"
 
@@ -141,21 +164,7 @@ class ProcessBackend:
         return self.status(node)
 
     def _stop(self, node: Node, client) -> None:  # noqa: ANN001
-        pid_file = node.pid_file(client)
-        state = read_state(pid_file)
-        if state is None:
-            return
-        supervisor, child = state.get("supervisor"), state.get("child")
-        if pid_alive(supervisor):
-            os.kill(supervisor, signal.SIGTERM)
-            deadline = time.monotonic() + client.stop_grace_period + 5
-            while pid_alive(supervisor) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if pid_alive(supervisor):
-                os.kill(supervisor, signal.SIGKILL)
-        if pid_alive(child):
-            os.kill(child, signal.SIGKILL)
-        pid_file.unlink(missing_ok=True)
+        stop_supervised(node.pid_file(client), client.stop_grace_period + 5)
 
     # -- logs -----------------------------------------------------------------------------
     def logs_for(self, node: Node, client, *, lines: int = 100, follow: bool = False) -> Iterator[str]:  # noqa: ANN001

@@ -157,6 +157,24 @@ class SystemdBackend:
             self._systemctl("disable", "--now", *installed)
         return self.status(node)
 
+    def stop_unit(self, unit: str, grace: float, poll: float = 0.2) -> tuple[str, bool]:
+        """Stop one unit, mevops's or not (``migrate apply --stop``), without waiting on systemd's job: up to ``grace``
+        seconds for it to go inactive, then SIGKILL what is left of it. Its last ActiveState, and whether it was killed."""
+        self._systemctl("stop", "--no-block", unit)
+        active = self._wait_inactive(unit, grace, poll)
+        if active in ("inactive", "failed", ""):
+            return active, False
+        self._systemctl("kill", "--signal=SIGKILL", unit)
+        return self._wait_inactive(unit, 10, poll), True
+
+    def _wait_inactive(self, unit: str, seconds: float, poll: float) -> str:
+        deadline = time.monotonic() + seconds
+        while True:
+            active = self._show(unit).get("ActiveState", "")
+            if active in ("inactive", "failed", "") or time.monotonic() >= deadline:
+                return active
+            time.sleep(poll)
+
     # -- status ---------------------------------------------------------------------------
     def status(self, node: Node) -> list[ServiceStatus]:
         return [self._status(client) for client in node.services]

@@ -41,6 +41,7 @@ from mevops.migrate.steps import (
     sync_filesystems,
     write_at,
 )
+from mevops.migrate.stop import DEFAULT_GRACE, Stopped
 
 __all__ = ["MigrateFailed", "Outcome", "Progress", "Runner", "Step", "apply_plan", "empty_dir_stat", "restore_empty_dir",
            "resume", "steps_of", "sync_filesystems"]
@@ -64,6 +65,7 @@ class Progress:
     def phase(self, text: str) -> None: ...
     def advance(self, n: int) -> None: ...
     def stop(self) -> None: ...
+    def note(self, text: str) -> None: ...
 
 
 @dataclass
@@ -76,33 +78,24 @@ class Outcome:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     journal: str = ""
+    stopped: list[str] = field(default_factory=list)   # what --stop stopped first
 
 
 # -- preflight -----------------------------------------------------------------------------------
-def in_use(plan: Plan, steps: list[Step]) -> list[str]:
-    """Who still uses the data about to move (open files, cwd, mapped files, live IPC sockets)."""
-    from mevops.migrate.hazards import find_users
+def refuse_if_in_use(plan: Plan, steps: list[Step], stop: bool, grace: float = DEFAULT_GRACE,
+                     progress: Progress | None = None) -> list[Stopped]:
+    """Nothing may use the data about to move: refuse (exit 1), or with ``stop`` stop its users through the lifecycle
+    layer and look again (see stop.py). What was stopped."""
+    from mevops.migrate.holders import in_use
 
-    real = os.path.realpath(plan.source)
-    users = find_users([real], maps=False).rebase(real, plan.source.rstrip("/"))
-    found = []
-    for s in (s for s in steps if s.op == "move"):
-        for path, who in sorted(users.under(s.src).items()):
-            found.append(f"{os.path.relpath(path, plan.source)}: {who[0]}")
-        found += [f"{os.path.relpath(p, plan.source)}: a live unix socket (IPC)" for p in sorted(users.listening)
-                  if p == s.src or p.startswith(s.src + "/")]
-    return found
-
-
-def refuse_if_in_use(plan: Plan, steps: list[Step], stop: bool) -> None:
     busy = in_use(plan, steps)
-    if not busy:
-        return
-    if stop:
-        raise MevopsError(Problem("--stop", None, "", "the lifecycle layer (mevops.lifecycle) is not part of this "
-                                  "installation yet: stop the node(s) yourself, then apply again"))
-    shown = "\n  ".join(busy[:10]) + (f"\n  ... and {len(busy) - 10} more" if len(busy) > 10 else "")
-    raise CheckFailed(f"refusing to migrate: a node still uses the data (stop it first, or pass --stop):\n  {shown}")
+    if busy and stop:
+        from mevops.migrate.stop import stop_users
+
+        return stop_users(busy, lambda: in_use(plan, steps), grace, (progress or Progress()).note)
+    if busy:
+        raise CheckFailed(f"refusing to migrate: a node still uses the data (stop it first, or pass --stop):\n  {busy.shown()}")
+    return []
 
 
 # -- the runner ------------------------------------------------------------------------------------
@@ -364,7 +357,7 @@ class Runner:
 
 # -- entry points --------------------------------------------------------------------------------------
 def apply_plan(plan: Plan, plan_text: str, *, progress: Progress | None = None, faults: Faults | None = None,
-               stop: bool = False) -> Outcome:
+               stop: bool = False, grace: float = DEFAULT_GRACE) -> Outcome:
     steps = steps_of(plan)
     existing = Migration.find(plan.root)
     if existing is not None:
@@ -372,18 +365,25 @@ def apply_plan(plan: Plan, plan_text: str, *, progress: Progress | None = None, 
         if state.plan_id == plan.plan_id and not state.rolled_back:
             if state.complete and not state.rollback:
                 return Outcome(already=True, journal=str(existing.dir))
-            return resume(existing, progress=progress, faults=faults, stop=stop)
+            return resume(existing, progress=progress, faults=faults, stop=stop, grace=grace)
         if not (state.complete or state.rolled_back):
             raise MevopsError(Problem(str(existing.dir), None, "", f"another migration (plan {state.plan_id}) is unfinished "
                                       "here: `mevops migrate resume` or `mevops migrate rollback` it first"))
         existing.archive()
-    refuse_if_in_use(plan, steps, stop)
+    stopped = refuse_if_in_use(plan, steps, stop, grace, progress)
     planned = [{"n": s.n, "state": "planned", "op": s.op, "src": s.src, "dst": s.dst} for s in steps]
-    mig = Migration.create(plan.root, plan_text, plan.plan_id, planned)
-    return Runner(mig, plan, progress, faults).run()
+    mig = Migration.create(plan.root, plan_text, plan.plan_id, planned + [s.record() for s in stopped])
+    return _run(mig, plan, progress, faults, stopped)
 
 
-def resume(mig: Migration, *, progress: Progress | None = None, faults: Faults | None = None, stop: bool = False) -> Outcome:
+def _run(mig: Migration, plan: Plan, progress: Progress | None, faults: Faults | None, stopped: list[Stopped]) -> Outcome:
+    outcome = Runner(mig, plan, progress, faults).run()
+    outcome.stopped = [str(s) for s in stopped]
+    return outcome
+
+
+def resume(mig: Migration, *, progress: Progress | None = None, faults: Faults | None = None, stop: bool = False,
+           grace: float = DEFAULT_GRACE) -> Outcome:
     state = mig.state()
     if state.rollback:
         raise MevopsError(Problem(str(mig.dir), None, "", "a rollback of this migration was interrupted: "
@@ -392,5 +392,6 @@ def resume(mig: Migration, *, progress: Progress | None = None, faults: Faults |
         return Outcome(already=True, journal=str(mig.dir))
     plan = mig.plan()
     pending = [s for s in steps_of(plan) if state.of(s.n) not in ("done", "verified") and os.path.lexists(s.src)]
-    refuse_if_in_use(plan, pending, stop)
-    return Runner(mig, plan, progress, faults).run()
+    stopped = refuse_if_in_use(plan, pending, stop, grace, progress)
+    mig.journal.write(*(s.record() for s in stopped))
+    return _run(mig, plan, progress, faults, stopped)

@@ -1,8 +1,8 @@
 """Hazards: what makes moving a path unsafe or lossy, found without touching it.
 
-Live users come from /proc (open files, working directories, executables, mapped files),
-/proc/locks (flock/POSIX locks, e.g. LevelDB's LOCK) and /proc/net/unix (IPC sockets with a
-listener). The rest come from lstat: symlinks of every kind (relative, absolute, dangling,
+Live users come from /proc (open files, working directories, executables, mapped files; a
+container's paths translated to ours through both mount namespaces), /proc/locks (flock/POSIX
+locks, e.g. LevelDB's LOCK) and /proc/net/unix (IPC sockets with a listener). The rest come from lstat: symlinks of every kind (relative, absolute, dangling,
 loops), hard links, sparse files, special files, unreadable entries, odd names, mount points.
 """
 
@@ -40,6 +40,7 @@ class Users:
     locked: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # (dev, ino) → ["pid 12 (geth): POSIX lock"]
     listening: set[str] = field(default_factory=set)              # unix socket paths with a listener
     uninspectable: int = 0                                        # processes we may not look into
+    pids: dict[str, set[int]] = field(default_factory=dict)       # absolute path → the processes using it
 
     def of(self, path: str) -> list[str]:
         return self.by_path.get(path, [])
@@ -49,9 +50,11 @@ class Users:
         if real == shown:
             return self
         prefix = real.rstrip("/") + "/"
-        moved = {(shown + p[len(real):] if p == real or p.startswith(prefix) else p): who for p, who in self.by_path.items()}
-        listening = {(shown + p[len(real):] if p.startswith(prefix) else p) for p in self.listening}
-        return Users(moved, self.locked, listening, self.uninspectable)
+        def spell(p: str) -> str:
+            return shown + p[len(real):] if p == real or p.startswith(prefix) else p
+
+        return Users({spell(p): who for p, who in self.by_path.items()}, self.locked, {spell(p) for p in self.listening},
+                     self.uninspectable, {spell(p): pids for p, pids in self.pids.items()})
 
     def under(self, root: str) -> dict[str, list[str]]:
         prefix = root.rstrip("/") + "/"
@@ -69,10 +72,14 @@ def _comm(pid: str) -> str:
 def find_users(roots: list[str], maps: bool = True) -> Users:
     """Processes holding anything under ``roots`` (absolute, resolved paths). ``maps``: also files mapped
     into memory after their descriptor was closed (slower: every process's maps is read)."""
+    from mevops.migrate.mountns import Namespaces
+
     users = Users()
     prefixes = tuple(r.rstrip("/") + "/" for r in roots)
     exact = set(roots)
     me = str(os.getpid())
+    namespaces = Namespaces()
+    sockets: dict[str, set[int]] = {}  # socket inode → the processes holding it
 
     def inside(p: str) -> bool:
         p = p.removesuffix(" (deleted)")
@@ -81,9 +88,11 @@ def find_users(roots: list[str], maps: bool = True) -> Users:
     def add(path: str, pid: str, how: str) -> None:
         path = path.removesuffix(" (deleted)")
         users.by_path.setdefault(path, []).append(f"pid {pid} ({_comm(pid)}): {how}")
+        users.pids.setdefault(path, set()).add(int(pid))
 
     for pid in (p for p in os.listdir("/proc") if p.isdigit() and p != me):
         base = f"/proc/{pid}"
+        here = namespaces.resolver(pid, inside)
         try:
             fds = os.listdir(f"{base}/fd")
         except PermissionError:
@@ -96,28 +105,31 @@ def find_users(roots: list[str], maps: bool = True) -> Users:
                 target = os.readlink(f"{base}/fd/{fd}")
             except OSError:
                 continue
-            if inside(target):
-                add(target, pid, "open file")
+            if target.startswith("socket:["):
+                sockets.setdefault(target[8:-1], set()).add(int(pid))
+            elif (path := here(target)) is not None:
+                add(path, pid, "open file")
         for link, how in (("cwd", "working directory"), ("exe", "running executable"), ("root", "root directory")):
             try:
                 target = os.readlink(f"{base}/{link}")
             except OSError:
                 continue
-            if inside(target):
-                add(target, pid, how)
+            if (path := here(target)) is not None:
+                add(path, pid, how)
         if maps:
-            _read_maps(users, base, pid, inside, add)
+            _read_maps(users, base, pid, here, add)
     _read_locks(users)
-    _read_unix(users, inside)
+    _read_unix(users, inside, sockets)
     return users
 
 
-def _read_maps(users: Users, base: str, pid: str, inside, add) -> None:  # noqa: ANN001
+def _read_maps(users: Users, base: str, pid: str, here, add) -> None:  # noqa: ANN001
     try:
         with open(f"{base}/maps") as fh:
             for line in fh:
                 path = line.split(None, 5)[5].strip() if line.count(" ") >= 5 else ""
-                if path.startswith("/") and inside(path) and pid not in str(users.by_path.get(path, "")):
+                path = here(path) if path.startswith("/") else None
+                if path is not None and int(pid) not in users.pids.get(path, ()):
                     add(path, pid, "mapped file")
     except (OSError, IndexError):
         pass
@@ -141,7 +153,8 @@ def _read_locks(users: Users) -> None:
         users.locked.setdefault(key, []).append(f"pid {parts[4]} ({_comm(parts[4])}): {parts[1]} lock")
 
 
-def _read_unix(users: Users, inside) -> None:  # noqa: ANN001
+def _read_unix(users: Users, inside, sockets: dict[str, set[int]]) -> None:  # noqa: ANN001
+    """Bound unix sockets under the roots, and the processes holding them (by the socket's inode)."""
     try:
         with open("/proc/net/unix") as fh:
             next(fh, None)
@@ -149,6 +162,7 @@ def _read_unix(users: Users, inside) -> None:  # noqa: ANN001
                 parts = line.split(None, 7)
                 if len(parts) == 8 and parts[7].startswith("/") and inside(parts[7].strip()):
                     users.listening.add(parts[7].strip())
+                    users.pids.setdefault(parts[7].strip(), set()).update(sockets.get(parts[6], ()))
     except OSError:
         pass
 

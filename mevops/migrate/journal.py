@@ -3,6 +3,7 @@
     <root>/.mevops/migrate/current/
         plan.yml          the plan as applied (frozen: resume and rollback read this one)
         journal.jsonl     begin, then per step planned → started → (verified) → done | failed,
+                          (stopped: what --stop stopped first, before any step started),
                           rollback → undo-started → undo-copied → undo-restored → undone
         originals.jsonl   the original bytes of every rewritten file (base64), fsynced before the rewrite
         manifests/N.json  per copied item: every entry's type, mode, owner, times, digest (what verify re-checks)
@@ -118,6 +119,7 @@ class State:
     rolled_back: bool = False
     steps: dict[int, StepState] = field(default_factory=dict)
     dir_times: dict[str, list[int]] = field(default_factory=dict)  # source parent → [atime_ns, mtime_ns], first seen
+    stopped: list[dict[str, Any]] = field(default_factory=list)     # what `--stop` stopped before moving
 
     def of(self, n: int) -> str:
         return self.steps[n].state if n in self.steps else "planned"
@@ -138,6 +140,8 @@ def replay(records: Iterable[dict[str, Any]]) -> State:
             state.rollback = True
         elif op == "rolled-back":
             state.rolled_back = True
+        elif op == "stopped":
+            state.stopped.append(rec)
         elif "n" in rec:
             step = state.steps.setdefault(rec["n"], StepState(rec["n"]))
             step.state = rec["state"]

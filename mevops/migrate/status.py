@@ -52,4 +52,5 @@ def status(mig: Migration) -> dict[str, Any]:
                      "source": s.item.source, "dest": s.item.dest, "size": s.item.size, "error": err})
     return {"journal": str(mig.dir), "plan_id": state.plan_id, "source": plan.source, "root": plan.root, "state": where,
             "counts": dict(counts), "steps": rows, "moves": len(plan.moves),
-            "kept": sum(1 for i in plan.items if i.action == "keep")}
+            "kept": sum(1 for i in plan.items if i.action == "keep"),
+            "stopped": [{k: r.get(k) for k in ("t", "what", "how", "pids", "killed", "seconds")} for r in state.stopped]}

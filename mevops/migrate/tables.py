@@ -106,3 +106,6 @@ class RichProgress(Progress):
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+    def note(self, text: str) -> None:
+        console(stderr=True).print(text, markup=False)
