@@ -49,7 +49,7 @@ class ScriptedStrategy:
         if not isinstance(event, NewBlock):
             return []
         hops = (Hop("0x" + "aa" * 20, WETH, USDC, True, 30), Hop("0x" + "bb" * 20, USDC, WETH, False, 25))
-        return [ArbTrade(self.name, "ethereum", WETH, hops, 10**17, 10**17 + 10**15, 10**15, 10**13, 10**14,
+        return [ArbTrade(self.name, "ethereum", WETH, hops, 10**18, 10**18 + 2 * 10**16, 2 * 10**16, 10**14, 10**16,
                          200_000, 2 * 10**9, 10**9, event.number)]
 
 

@@ -12,6 +12,7 @@ Every mutating call is written to the audit log (who, what, when; secrets redact
 
 import asyncio
 import contextlib
+import logging
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,8 @@ from mevops.engine.api.streams import SLOW_CLIENT_CLOSE, TOPICS
 
 PREFIX = "/api/v1"
 AUTH_TIMEOUT_S = 5.0
+CLOSE_TIMEOUT_S = 5.0
+log = logging.getLogger("mevops.engine.api")
 WS_POLICY_VIOLATION = 1008
 
 
@@ -35,7 +38,16 @@ class JSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=_default, option=orjson.OPT_NON_STR_KEYS)
+        try:
+            return orjson.dumps(content, default=_default, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:  # an integer beyond 64 bits (wei amounts can be): the exact, slower path
+            import json
+
+            return json.dumps(content, default=_default, separators=(",", ":")).encode()
+
+
+def dumps(content: Any) -> str:
+    return JSON().render(content).decode()
 
 
 def _default(value: Any) -> Any:
@@ -337,19 +349,21 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
         sub.sent_seq = since or 0
         sender = asyncio.create_task(_pump(websocket, sub, backlog, missed))
         receiver = asyncio.create_task(_drain(websocket))
+        slow = asyncio.create_task(sub.slow.wait())
         try:
-            done, _ = await asyncio.wait({sender, receiver, asyncio.create_task(sub.slow.wait())},
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({sender, receiver, slow}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             service.hub.unsubscribe(sub)
-            for task in (sender, receiver):
+            for task in (sender, receiver, slow):
                 task.cancel()
-        if sub.slow.is_set():
-            with contextlib.suppress(Exception):
-                await websocket.close(SLOW_CLIENT_CLOSE, f"client too slow: reconnect with ?since={sub.sent_seq}")
-        else:
-            with contextlib.suppress(Exception):
-                await websocket.close()
+        for task in done:
+            if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), WebSocketDisconnect):
+                log.warning("stream %s: %s", topic, task.exception())
+        # the close frame queues behind what the client has not read: give it a moment, then let go
+        code, reason = ((SLOW_CLIENT_CLOSE, f"client too slow: reconnect with ?since={sub.sent_seq}") if sub.slow.is_set()
+                        else (1000, ""))
+        with contextlib.suppress(Exception, asyncio.TimeoutError):
+            await asyncio.wait_for(websocket.close(code, reason), CLOSE_TIMEOUT_S)
 
     return app
 
@@ -358,13 +372,13 @@ async def _pump(websocket: WebSocket, sub: Any, backlog: list[dict[str, Any]], m
     if missed:
         await websocket.send_text('{"gap": true}')
     for message in backlog:
-        await websocket.send_text(orjson.dumps(message).decode())
+        await websocket.send_text(dumps(message))
         sub.sent_seq = message["seq"]
     while True:
         message = await sub.queue.get()
         if message["seq"] <= sub.sent_seq:
             continue
-        await websocket.send_text(orjson.dumps(message).decode())
+        await websocket.send_text(dumps(message))
         sub.sent_seq = message["seq"]
         sub.sent += 1
 

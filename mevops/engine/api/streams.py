@@ -18,7 +18,7 @@ TOPICS = ("opportunities", "trades", "metrics", "alerts")
 SLOW_CLIENT_CLOSE = 1013  # RFC 6455 "Try Again Later"
 
 
-@dataclass
+@dataclass(eq=False)  # identity: each subscriber is one client
 class Subscriber:
     topic: str
     queue: asyncio.Queue
