@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 (a real throwaway PostgreSQL, shared)
+
 ENVIRONMENTS = ("development", "staging", "production")
 
 

@@ -44,10 +44,14 @@ def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
-async def reconcile_pending(store: Store, chain: str, rpc: Rpc, *, profit_of: ProfitOf | None = None) -> ReconcileReport:
-    """``profit_of(trade, receipt)`` decodes the realised profit from the receipt's logs (None: unknown)."""
+async def reconcile_pending(store: Store, chain: str, rpc: Rpc, *, profit_of: ProfitOf | None = None,
+                            sender: str | None = None) -> ReconcileReport:
+    """``profit_of(trade, receipt)`` decodes the realised profit from the receipt's logs (None: unknown).
+    ``sender``: only that signer's trades (any case), e.g. the key a replica holds the lease for."""
     report = ReconcileReport()
     for trade in store.pending_trades(chain):
+        if sender is not None and trade.sender.lower() != sender.lower():
+            continue
         try:
             await _reconcile_one(store, trade, rpc, report, profit_of)
         except Exception as exc:  # noqa: BLE001 (one bad trade must not stop the others)
