@@ -12,13 +12,16 @@ def demo(
     blocks: int = typer.Option(20, "--blocks", min=1, help="Run for this many blocks."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end, nothing else."),
     sim: str = typer.Option("eth_call", "--sim", help="Simulate trades with eth_call (the node) or revm (in-process)."),
+    api_port: int = typer.Option(8080, "--api-port", min=0, max=65535,
+                                 help="Serve the engine API here while the demo runs (a free port if it is taken)."),
+    no_api: bool = typer.Option(False, "--no-api", help="Do not serve the engine API."),
 ) -> None:
     """Start a local chain, deploy tokens, two DEXes and the executor, and let the engine arbitrage a random market."""
     import asyncio
 
     if sim not in ("eth_call", "revm"):
         raise typer.BadParameter("--sim is eth_call or revm")
-    asyncio.run(_demo(rpc, blocks, as_json, sim))
+    asyncio.run(_demo(rpc, blocks, as_json, sim, None if no_api else api_port))
 
 
 def _view(state, engine):  # noqa: ANN001, ANN202
@@ -35,7 +38,23 @@ def _view(state, engine):  # noqa: ANN001, ANN202
     return table
 
 
-async def _demo(rpc: str | None, blocks: int, as_json: bool, sim: str = "eth_call") -> None:
+def _api_options(port: int | None):  # noqa: ANN202
+    """127.0.0.1:port, or a free port when that one is taken (the demo must start anywhere)."""
+    if port is None:
+        return None
+    import socket
+
+    from mevops.engine.api.server import ApiOptions
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            port = 0
+    return ApiOptions(port=port)
+
+
+async def _demo(rpc: str | None, blocks: int, as_json: bool, sim: str = "eth_call", api_port: int | None = None) -> None:
     import os
     import tempfile
     from pathlib import Path
@@ -73,9 +92,17 @@ async def _demo(rpc: str | None, blocks: int, as_json: bool, sim: str = "eth_cal
                 live = Live(console=out, refresh_per_second=4, redirect_stdout=False, redirect_stderr=False)
                 live.start()
             try:
+                def announce(server, store) -> None:  # noqa: ANN001
+                    token = store.create_token("demo", "admin")[0] if store is not None else "(no store)"
+                    state.api_url = server.url
+                    if not as_json:
+                        out.print(f"engine API on {server.url} (docs {server.url}/docs); demo admin token, valid while "
+                                  f"the demo runs: {token}")
+
                 await run_engine(rpc, market, executor, signer, state, blocks,
                                  on_tick=(lambda s, e: live.update(_view(s, e))) if live else None,
-                                 workspace=workspace, store_url=f"sqlite:///{tmp}/engine.db", simulator=sim)
+                                 workspace=workspace, store_url=f"sqlite:///{tmp}/engine.db", simulator=sim,
+                                 api=_api_options(api_port), on_api=announce)
             finally:
                 if live is not None:
                     live.stop()

@@ -42,6 +42,7 @@ class DemoState:
     stored_trades: int = 0
     engine: Any = None
     started: float = field(default_factory=time.monotonic)
+    api_url: str | None = None
 
     @property
     def realized(self) -> int:
@@ -52,6 +53,7 @@ class DemoState:
         return {"chain_id": self.chain_id, "rpc": self.rpc, "searcher": self.searcher, "executor": self.executor,
                 "profit_token": self.profit_token, "blocks": self.blocks, "opportunities": self.opportunities,
                 "realized_profit_wei": self.realized, "outcomes": results, "stored_trades": self.stored_trades,
+                "api_url": self.api_url,
                 "trades": self.trades}
 
 
@@ -189,7 +191,7 @@ def demo_risk(workspace: Path, weth: str) -> tuple[Any, DemoPricing, int]:
 
 async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, state: DemoState, blocks: int,
                      on_tick: Any = None, *, workspace: Path | None = None, store_url: str | None = None,
-                     simulator: str = "eth_call") -> None:
+                     simulator: str = "eth_call", api: Any = None, on_api: Any = None) -> None:
     """``simulator``: "eth_call" (the node) or "revm" (in-process, fed by the engine's events; eth_call fallback)."""
     from mevops.engine.chain.nonce import NonceManager
     from mevops.engine.collectors.blocks import BlockCollector
@@ -228,9 +230,13 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
         store.migrate()
     checked: Any = None
 
+    service: Any = None
+
     def on_final(action: ArbTrade, result: ExecutionResult) -> None:
         if checked is not None:
             checked.on_final(action, result)  # settle the risk book with what really happened
+        if service is not None:
+            service.on_final(action, result)
         record = {"tx_hash": result.tx_hash, "block": result.block, "profit_wei": result.realized_profit or 0,
                   "gas_used": result.gas_used, "expected_profit_wei": action.expected_profit, "status": result.status}
         (state.trades if result.status == "mined" and result.realized_profit is not None else state.failed).append(record)
@@ -251,6 +257,30 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
         checked = outer = RiskCheckedExecutor(executor_, risk, pricing)
     engine = Engine([BlockCollector(rpc, ws_url), PoolLogCollector(rpc, [p.address for p in pools], ws_url)], [engine_strategy], [outer])
     state.engine = engine
+    server = None
+    if api is not None:
+        from mevops.engine.api.app import create_app
+        from mevops.engine.api.server import ApiServer
+        from mevops.engine.api.service import EngineService
+
+        cfg = records = ws = None
+        if workspace is not None:
+            from mevops.config.validate import effective_config
+            from mevops.strategies.store import load_strategies
+            from mevops.workspace import Workspace
+
+            ws = Workspace.open(workspace)
+            cfg = effective_config(ws, "development")[0]
+            records = load_strategies(ws)[0]
+        service = EngineService(engine, chain="ethereum", mode="live", name="mevops-demo", risk=risk, store=store,
+                                pricing=pricing, ws=ws, env="development" if ws else None, config=cfg, strategies=records,
+                                queue_sizes=engine.queue_sizes,
+                                rpc_stats=lambda: {"calls": rpc.stats.calls, "errors": rpc.stats.errors,
+                                                   "latency_s": rpc.stats.latency_s, "failovers": 0})
+        server = ApiServer(create_app(service), api)
+        await server.start()
+        if on_api is not None:
+            on_api(server, store)
     stop = asyncio.Event()
     actor = asyncio.create_task(market_actor(rpc, market, DEV_ACCOUNTS[2], state, stop))
     await engine.start()
@@ -266,6 +296,8 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
         await actor
         await engine.stop()
         await executor_.drain(timeout=15)
+        if server is not None:
+            await server.stop()
         if simulate is not None:
             await simulate.close()
         await rpc.close()

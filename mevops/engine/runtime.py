@@ -32,6 +32,8 @@ class RunOptions:
     blocks: int | None = None
     store_url: str = "sqlite:///mev/data/engine.db"
     strategy: str | None = None
+    api: Any = None          # mevops.engine.api.server.ApiOptions, or None for no API
+    on_api: Any = None       # called with the server once it listens (the CLI prints its URL)
 
 
 @dataclass
@@ -42,6 +44,7 @@ class RunReport:
     blocks: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     reconciled: dict[str, list[str]] = field(default_factory=dict)
+    api_url: str | None = None
 
 
 def load_market(path: Path) -> dict[str, Any]:
@@ -122,13 +125,19 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
     strategy.sync_state({"reserves": reserves})
     simulate = Simulator(rpc, signer.address if signer else "0x" + "00" * 20, opts.executor or "0x" + "00" * 20)
     checked: Any = None
+    service: Any = None
     if opts.live:
         async def pending(address: str) -> int:
             return int(await rpc.call("eth_getTransactionCount", [address, "pending"]), 16)
 
         last = store.last_nonce(opts.chain, signer.address)
+        def on_final(action: Any, result: Any) -> None:
+            checked.on_final(action, result)
+            if service is not None:
+                service.on_final(action, result)
+
         inner: Any = MempoolExecutor(rpc, signer, NonceManager(signer.address, pending, last), opts.executor, chain_id,
-                                     store=store, on_final=lambda a, r: checked.on_final(a, r))
+                                     store=store, on_final=on_final)
         if os.environ.get(FAULT_ENV) == "kill-after-sign":
             _arm_kill_after_sign(store)
     else:
@@ -136,6 +145,22 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
     checked = RiskCheckedExecutor(inner, risk, pricing)
     ws_url = opts.rpc.replace("http://", "ws://").replace("https://", "wss://")
     engine = Engine([BlockCollector(rpc, ws_url), PoolLogCollector(rpc, [p.address for p in pools], ws_url)], [strategy], [checked])
+    server = None
+    if opts.api is not None:
+        from mevops.engine.api.app import create_app
+        from mevops.engine.api.server import ApiServer
+        from mevops.engine.api.service import EngineService
+
+        service = EngineService(engine, chain=opts.chain, mode=report.mode, risk=risk, store=store, pricing=pricing, ws=ws,
+                                env=env, config=cfg, strategies=records, queue_sizes=engine.queue_sizes,
+                                rpc_stats=lambda: {"calls": rpc.stats.calls, "errors": rpc.stats.errors,
+                                                   "latency_s": rpc.stats.latency_s, "failovers": rpc.stats.failovers})
+        service.on_config.append(lambda new: setattr(strategy.settings, "max_gas_price", new.mev.max_gas_price))
+        server = ApiServer(create_app(service), opts.api)
+        await server.start()
+        report.api_url = server.url
+        if opts.on_api is not None:
+            opts.on_api(server)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -151,6 +176,8 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
                 break
     finally:
         await engine.stop()
+        if server is not None:
+            await server.stop()
         if opts.live:
             await inner.drain(timeout=15)
             async with RpcPool([opts.rpc]) as pool:  # settle what start-up re-broadcast

@@ -105,3 +105,20 @@ def test_malformed_authorization_is_401(workspace, header):
                 return await client.get("/api/v1/status", headers={"Authorization": header})
 
     assert asyncio.run(scenario()).status_code == 401
+
+
+def test_status_fast_path_answers_like_the_route(workspace):
+    """The first call with a token goes through the FastAPI route (a cache miss); later ones take
+    the ASGI fast path. Same answer shape, same refusals."""
+    async def scenario():
+        async with api_world(workspace) as w:
+            async with httpx.AsyncClient(base_url=w.url) as client:
+                routed = await client.get("/api/v1/status", headers=w.headers("viewer"))
+                fast = await client.get("/api/v1/status", headers=w.headers("viewer"))
+                bogus = [await client.get("/api/v1/status", headers={"Authorization": "Bearer mevops_x"}) for _ in range(2)]
+        return routed, fast, bogus
+
+    routed, fast, bogus = asyncio.run(scenario())
+    assert routed.status_code == fast.status_code == 200
+    assert set(routed.json()) == set(fast.json()) and fast.headers["content-type"] == "application/json"
+    assert [b.status_code for b in bogus] == [401, 401]

@@ -46,7 +46,7 @@ def _rpc(url: str, method: str, params: list):
 
 def _engine(workspace, url, market_file, db, *extra, env=None, timeout=60):
     return subprocess.run([sys.executable, "-m", "mevops", "-w", str(workspace), "engine", "run", "--market", str(market_file),
-                           "--rpc", url, "--db", db, *extra], capture_output=True, text=True, timeout=timeout,
+                           "--rpc", url, "--db", db, "--api-port", "0", *extra], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
 
 

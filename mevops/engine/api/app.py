@@ -34,20 +34,24 @@ log = logging.getLogger("mevops.engine.api")
 WS_POLICY_VIOLATION = 1008
 
 
+def render_json(content: Any) -> bytes:
+    try:
+        return orjson.dumps(content, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # an integer beyond 64 bits (wei amounts can be): the exact, slower path
+        import json
+
+        return json.dumps(content, default=_default, separators=(",", ":")).encode()
+
+
 class JSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content, default=_default, option=orjson.OPT_NON_STR_KEYS)
-        except TypeError:  # an integer beyond 64 bits (wei amounts can be): the exact, slower path
-            import json
-
-            return json.dumps(content, default=_default, separators=(",", ":")).encode()
+        return render_json(content)
 
 
 def dumps(content: Any) -> str:
-    return JSON().render(content).decode()
+    return render_json(content).decode()
 
 
 def _default(value: Any) -> Any:
@@ -115,6 +119,36 @@ class TradePage(BaseModel):
     pages: int
 
 
+class StatusFastPath:
+    """``GET /api/v1/status`` answered straight from ASGI: dashboards and balancers poll it, and
+    FastAPI's routing and dependency resolution cost more than the answer. Same auth and rate
+    limit as the route (which documents it and still answers every case this path leaves to it:
+    no token, a token not in the cache, a refusal)."""
+
+    PATH = f"{PREFIX}/status"
+
+    def __init__(self, app: Any, *, service: EngineService, auth: Authenticator, limiter: RateLimiter) -> None:
+        self.app, self.service, self.auth, self.limiter = app, service, auth, limiter
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == self.PATH and scope["method"] == "GET":
+            token = None
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    scheme, _, rest = value.decode("latin-1").partition(" ")
+                    token = rest.strip() if scheme.lower() == "bearer" else None
+                    break
+            if token:
+                known, principal = self.auth.cached(token)
+                if known and principal is not None and self.limiter.hit(f"token:{principal.token_id}", "default") == 0:
+                    body = render_json(self.service.status())
+                    await send({"type": "http.response.start", "status": 200,
+                                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)
+
+
 def create_app(service: EngineService, *, store: Any = None, token_lookup: Any = None) -> FastAPI:
     """``store``: the engine's store (tokens, audit, trade history); ``token_lookup(hash)`` overrides
     the store's token lookup (tests)."""
@@ -137,11 +171,13 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
     def require(role: str, scope: str) -> Any:
-        def dependency(request: Request) -> Principal:
+        async def dependency(request: Request) -> Principal:  # async: no thread-pool hop per request
             token = bearer(request)
             if token is None:
                 raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-            principal = auth.authenticate(token)
+            known, principal = auth.cached(token)
+            if not known:  # a database lookup: off the event loop
+                principal = await asyncio.to_thread(auth.authenticate, token)
             if principal is None:
                 raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
             if not principal.may(role):
@@ -168,24 +204,26 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
     def conflict(exc: Exception) -> HTTPException:
         return HTTPException(409, str(exc))
 
+    app.add_middleware(StatusFastPath, service=service, auth=auth, limiter=limiter)
+
     # -- open ------------------------------------------------------------------------------------
     @app.get("/healthz", tags=["ops"], summary="Liveness: the API answers and the engine loop runs")
-    def healthz() -> JSON:
+    async def healthz() -> JSON:
         running = service.engine.running.is_set()
         return JSON({"ok": running, "replica": service.replica["role"]}, status_code=200 if running else 503)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response,
              responses={200: {"content": {"text/plain": {}}}})
-    def prometheus() -> Response:
+    async def prometheus() -> Response:
         return Response(exposition(registry), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # -- reads ------------------------------------------------------------------------------------
     @app.get(f"{PREFIX}/status", response_model=Status, tags=["engine"])
-    def status(_: Viewer) -> JSON:
+    async def status(_: Viewer) -> JSON:
         return JSON(service.status())
 
     @app.get(f"{PREFIX}/metrics", tags=["engine"], summary="Engine counters as JSON")
-    def metrics(_: Viewer) -> JSON:
+    async def metrics(_: Viewer) -> JSON:
         c = service.counters
         return JSON({"engine": service.engine.metrics.snapshot(), "rpc": service.rpc_stats(),
                      "opportunities": service.status()["opportunities"],
@@ -193,7 +231,7 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
                      "gas_spent_wei": {k: str(v) for k, v in c.gas_wei.items()}, "streams": service.hub.stats()})
 
     @app.get(f"{PREFIX}/opportunities", tags=["engine"], summary="Most recent opportunities, newest first")
-    def opportunities(_: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    async def opportunities(_: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 100,
                       strategy: Annotated[str | None, Query(max_length=128)] = None,
                       status: Annotated[str | None, Query(max_length=32)] = None) -> JSON:
         return JSON({"items": service.recent_opportunities(limit, strategy, status)})
@@ -225,11 +263,11 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
                      "pages": result.pages})
 
     @app.get(f"{PREFIX}/strategies", tags=["strategies"])
-    def strategies(_: Viewer) -> JSON:
+    async def strategies(_: Viewer) -> JSON:
         return JSON({"items": service.strategies()})
 
     @app.get(f"{PREFIX}/risk", tags=["risk"], summary="Limits and their headroom, circuit breakers, emergency stop")
-    def risk(_: Viewer) -> JSON:
+    async def risk(_: Viewer) -> JSON:
         return JSON(service.risk_state())
 
     # -- operator ------------------------------------------------------------------------------------
@@ -337,7 +375,7 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
                 token = first.get("token") if isinstance(first, dict) else None
             except (asyncio.TimeoutError, ValueError, WebSocketDisconnect):
                 token = None
-        principal = auth.authenticate(token) if token else None
+        principal = await asyncio.to_thread(auth.authenticate, token) if isinstance(token, str) and token else None
         if principal is None:
             with contextlib.suppress(Exception):
                 await websocket.close(WS_POLICY_VIOLATION, "missing, unknown or revoked token")
