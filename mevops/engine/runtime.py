@@ -79,19 +79,15 @@ def arbitrage_strategy(records: list[Any], chain: str, name: str | None) -> Any:
 
 async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
     from mevops.config.validate import effective_config
-    from mevops.engine.chain.nonce import NonceManager
-    from mevops.engine.chain.rpc_pool import RpcPool
     from mevops.engine.collectors.blocks import BlockCollector
     from mevops.engine.collectors.pool_logs import PoolLogCollector
     from mevops.engine.collectors.rpc import HttpRpc
     from mevops.engine.core import Engine
     from mevops.engine.demo import DemoPricing, read_reserves
     from mevops.engine.dex.v2 import Pool
-    from mevops.engine.executors.arb_call import realized_profit
-    from mevops.engine.executors.mempool import MempoolExecutor, PaperExecutor, Simulator
+    from mevops.engine.executors.mempool import PaperExecutor, Simulator
     from mevops.engine.risk.executor import RiskCheckedExecutor
     from mevops.engine.risk.manager import RiskManager
-    from mevops.engine.store.recovery import reconcile_pending
     from mevops.engine.store.store import Store
     from mevops.engine.strategies.arbitrage import ArbSettings, ArbStrategy
     from mevops.strategies.store import load_strategies
@@ -103,14 +99,9 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
     rpc = HttpRpc(opts.rpc)
     chain_id = int(await rpc.call("eth_chainId"), 16)
     report = RunReport("live" if opts.live else "paper", chain_id, chosen.name)
-    store = Store(store_url(opts.store_url, ws.root))
+    url = store_url(opts.store_url, ws.root)
+    store = Store(url)
     store.migrate()
-    if opts.live:
-        async with RpcPool([opts.rpc]) as pool:
-            executor_address = opts.executor
-            rec = await reconcile_pending(store, opts.chain, pool,
-                                          profit_of=lambda t, r: realized_profit(r, executor_address or ""))
-        report.reconciled = {k: v for k, v in vars(rec).items() if v and k != "errors"}
     pairs = [type("P", (), p) for p in market["pairs"]]
     reserves = await read_reserves(rpc, pairs)
     pools = [Pool(p["address"], p["token0"], p["token1"], *reserves[p["address"].lower()], p["fee_bps"]) for p in market["pairs"]]
@@ -124,22 +115,11 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
                                                            max_gas_price=cfg.mev.max_gas_price))
     strategy.sync_state({"reserves": reserves})
     simulate = Simulator(rpc, signer.address if signer else "0x" + "00" * 20, opts.executor or "0x" + "00" * 20)
-    checked: Any = None
     service: Any = None
+    signing: SignerSlot | None = None
     if opts.live:
-        async def pending(address: str) -> int:
-            return int(await rpc.call("eth_getTransactionCount", [address, "pending"]), 16)
-
-        last = store.last_nonce(opts.chain, signer.address)
-        def on_final(action: Any, result: Any) -> None:
-            checked.on_final(action, result)
-            if service is not None:
-                service.on_final(action, result)
-
-        inner: Any = MempoolExecutor(rpc, signer, NonceManager(signer.address, pending, last), opts.executor, chain_id,
-                                     store=store, on_final=on_final)
-        if os.environ.get(FAULT_ENV) == "kill-after-sign":
-            _arm_kill_after_sign(store)
+        signing = SignerSlot()
+        inner: Any = signing
     else:
         inner = PaperExecutor(simulate, store=store)
     checked = RiskCheckedExecutor(inner, risk, pricing)
@@ -157,36 +137,167 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
                                                    "latency_s": rpc.stats.latency_s, "failovers": rpc.stats.failovers})
         service.on_config.append(lambda new: setattr(strategy.settings, "max_gas_price", new.mev.max_gas_price))
         server = ApiServer(create_app(service), opts.api)
-        await server.start()
-        report.api_url = server.url
-        if opts.on_api is not None:
-            opts.on_api(server)
+
+    def on_final(action: Any, result: Any) -> None:
+        checked.on_final(action, result)
+        if service is not None:
+            service.on_final(action, result)
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    holder = None
+    if signing is not None:
+        holder = SignerHolder(signing, engine, service, store, url, opts, signer, rpc, chain_id, on_final, report)
+        holder.standby()
+    if server is not None:
+        await server.start()
+        report.api_url = server.url
+        if opts.on_api is not None:
+            opts.on_api(server)
     await engine.start()
+    signer_task = asyncio.create_task(holder.run(stop), name="signer") if holder is not None else None
     start = None
     try:
         while not stop.is_set():
             await asyncio.sleep(0.1)
+            if signer_task is not None and signer_task.done():
+                signer_task.result()  # a failure in the signer loop ends the run, loudly
+                break
             if engine.metrics.last_block and start is None:
                 start = engine.metrics.last_block
             if start is not None and opts.blocks is not None and engine.metrics.last_block - start >= opts.blocks:
                 break
     finally:
+        stop.set()
         await engine.stop()
+        if signer_task is not None:
+            await asyncio.gather(signer_task, return_exceptions=True)
+            await holder.close()
         if server is not None:
             await server.stop()
-        if opts.live:
-            await inner.drain(timeout=15)
-            async with RpcPool([opts.rpc]) as pool:  # settle what start-up re-broadcast
-                await reconcile_pending(store, opts.chain, pool, profit_of=lambda t, r: realized_profit(r, opts.executor or ""))
         await rpc.close()
         store.close()
     report.blocks = engine.metrics.last_block - (start or engine.metrics.last_block)
     report.outcomes = dict(engine.metrics.results)
     return report
+
+
+class SignerSlot:
+    """The live executor's place in the engine: empty on a standby replica (actions are refused,
+    nothing is signed), filled with a MempoolExecutor while this replica holds the signer lease."""
+
+    name = "mempool"
+
+    def __init__(self) -> None:
+        self.current: Any = None
+
+    async def execute(self, action: Any) -> Any:
+        from mevops.engine.types import ExecutionResult
+
+        executor = self.current
+        if executor is None:
+            return ExecutionResult(action.id, "refused", reason="standby: another replica holds the signer")
+        return await executor.execute(action)
+
+
+class SignerHolder:
+    """Standby until the signer lease is ours; then take over (re-broadcast what was signed and not
+    confirmed, nonces from the store), trade, and fall back to standby the moment the lease is lost."""
+
+    def __init__(self, slot: SignerSlot, engine: Any, service: Any, store: Any, url: str, opts: RunOptions, signer: Any,
+                 rpc: Any, chain_id: int, on_final: Any, report: RunReport) -> None:
+        import socket
+
+        from mevops.engine.lease import SignerLease
+
+        self.slot, self.engine, self.service, self.store, self.opts = slot, engine, service, store, opts
+        self.signer, self.rpc, self.chain_id, self.on_final, self.report = signer, rpc, chain_id, on_final, report
+        self.replica = f"{socket.gethostname()}:{os.getpid()}"
+        self.lease = SignerLease(url, opts.chain, signer.address, holder=self.replica, store=store)
+        self.executors: list[Any] = []
+
+    def _role(self, role: str) -> None:
+        import time
+
+        if self.service is not None:
+            self.service.replica.update(id=self.replica, role=role, since=time.time())
+        trading = role == "active" and (self.service is None or (self.service.trading and not
+                                                                  (self.service.risk is not None and self.service.risk.stopped)))
+        for name in self.engine.enabled:
+            self.engine.enabled[name] = trading
+
+    def standby(self) -> None:
+        self._role("standby")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        from mevops.engine.chain.rpc_pool import RpcPool
+        from mevops.engine.executors.arb_call import realized_profit
+        from mevops.engine.executors.mempool import MempoolExecutor
+        from mevops.engine.lease import LeaseLost, take_over
+
+        profit_of = lambda t, r: realized_profit(r, self.opts.executor or "")  # noqa: E731
+        while not stop.is_set():
+            if not await _first(self.lease.acquire(), stop.wait()) or stop.is_set():
+                return
+            try:
+                async with RpcPool([self.opts.rpc]) as pool:
+                    took = await take_over(self.store, self.lease, pool, profit_of=profit_of)
+            except LeaseLost as exc:
+                log.warning("lease lost while taking over: %s", exc)
+                continue
+            rec = {k: v for k, v in vars(took.reconciled).items() if v and k != "errors"}
+            for k, v in rec.items():
+                self.report.reconciled.setdefault(k, []).extend(v)
+            executor = MempoolExecutor(self.rpc, self.signer, took.nonces, self.opts.executor, self.chain_id,
+                                       store=self.store, on_final=self.on_final)
+            self.executors.append(executor)
+            if os.environ.get(FAULT_ENV) == "kill-after-sign":
+                _arm_kill_after_sign(self.store)
+            self.slot.current = executor
+            self._role("active")
+            log.info("%s holds the signer for %s on %s", self.replica, self.signer.address, self.opts.chain)
+            if self.service is not None:
+                self.service.alert("info", "signer_acquired", f"{self.replica} is the active signer")
+            await _first(self.lease.lost.wait(), stop.wait())
+            self.slot.current = None
+            self.standby()
+            if not stop.is_set():
+                log.warning("signer lease lost (%s): standing by", self.lease.lost_reason)
+                if self.service is not None:
+                    self.service.alert("critical", "signer_lost", f"{self.replica} lost the signer: {self.lease.lost_reason}")
+
+    async def close(self) -> None:
+        """Settle what this replica sent, then let the lease go (a standby takes over at once)."""
+        from mevops.engine.chain.rpc_pool import RpcPool
+        from mevops.engine.executors.arb_call import realized_profit
+        from mevops.engine.store.recovery import reconcile_pending
+
+        self.slot.current = None
+        for executor in self.executors:
+            await executor.drain(timeout=15)
+        if self.lease.is_active:
+            async with RpcPool([self.opts.rpc]) as pool:  # settle what start-up re-broadcast
+                await reconcile_pending(self.store, self.opts.chain, pool,
+                                        profit_of=lambda t, r: realized_profit(r, self.opts.executor or ""),
+                                        sender=self.signer.address)
+        await self.lease.release()
+
+
+async def _first(*aws: Any) -> bool:
+    """Run the awaitables until the first finishes; cancel the rest. True if the first one given finished first."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    first = tasks[0]
+    if first in done and not first.cancelled() and first.exception() is not None:
+        raise first.exception()
+    return first in done
 
 
 def _arm_kill_after_sign(store: Any) -> None:

@@ -241,7 +241,7 @@ class EngineService:
             raise ConflictError(f"emergency stop is active ({self.risk.stop_reason}): resume it first (POST /api/v1/risk/resume)")
         self.trading = on
         for name in self.engine.enabled:
-            self.engine.enabled[name] = on
+            self.engine.enabled[name] = on and self.replica.get("role") != "standby"  # a standby never trades
         self.alert("info", "trading_started" if on else "trading_stopped", f"trading {'started' if on else 'stopped'}")
         return {"trading": self.trading}
 
@@ -250,7 +250,7 @@ class EngineService:
             if any(r.name == name for r in self.records):
                 raise ConflictError(f"strategy {name!r} is not loaded in this engine")
             raise NotFound(f"no strategy {name!r}")
-        self.engine.enabled[name] = enabled and self.trading
+        self.engine.enabled[name] = enabled and self.trading and self.replica.get("role") != "standby"
         if self.risk is not None:
             if enabled:
                 decision = self.risk.register_strategy(name)
