@@ -505,6 +505,26 @@ def test_mev_alerts_fire(rendered, tmp_path):
                  "exp_alerts": [_exp_alert(rules, "MevNoOpportunities", arb)]},
             ],
         },
+        {   # two replicas: the signer moves from one to the other within a scrape; later neither holds it
+            "interval": "15s",
+            "input_series": [
+                {"series": "mevops_engine_running" + _selector({**arb, "instance": "a"}), "values": "1x40"},
+                {"series": "mevops_engine_running" + _selector({**arb, "instance": "b"}), "values": "1x40"},
+                {"series": "mevops_engine_active_signer" + _selector({**arb, "instance": "a"}), "values": "1 1 1 0x37"},
+                {"series": "mevops_engine_active_signer" + _selector({**arb, "instance": "b"}), "values": "0 0 0 1 1 1 0x34"},
+                {"series": "mevops_engine_emergency_stop" + _selector({**arb, "instance": "a"}), "values": "0 0 1x38"},
+                {"series": "mevops_engine_risk_headroom_ratio" + _selector({**arb, "limit": "daily_loss"}), "values": "0.5 0.1x39"},
+            ],
+            "alert_rule_test": [
+                {"eval_time": "1m", "alertname": "MevNoActiveSigner", "exp_alerts": []},
+                {"eval_time": "3m", "alertname": "MevNoActiveSigner", "exp_alerts": [_exp_alert(rules, "MevNoActiveSigner", arb)]},
+                {"eval_time": "15s", "alertname": "MevEmergencyStop", "exp_alerts": []},
+                {"eval_time": "1m", "alertname": "MevEmergencyStop", "exp_alerts": [_exp_alert(rules, "MevEmergencyStop", arb)]},
+                {"eval_time": "30s", "alertname": "MevRiskHeadroomLow", "exp_alerts": []},
+                {"eval_time": "2m", "alertname": "MevRiskHeadroomLow",
+                 "exp_alerts": [_exp_alert(rules, "MevRiskHeadroomLow", {**arb, "limit": "daily_loss"}, "10%")]},
+            ],
+        },
     ]
     _run_promtool_tests(tmp_path, rules, tests)
 

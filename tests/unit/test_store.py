@@ -42,9 +42,9 @@ def test_migrations_from_empty_and_idempotent(store_url):
     with Store(store_url) as s:
         assert s.revision() is None
         s.migrate()
-        assert s.revision() == head_revision() == "0001" and s.up_to_date()
+        assert s.revision() == head_revision() == "0002" and s.up_to_date()
         s.migrate()  # again: nothing to do, nothing breaks
-        assert s.revision() == "0001"
+        assert s.revision() == "0002"
         tables = set(sa.inspect(s.engine).get_table_names())
     assert {"opportunities", "trades", "pnl_daily", "audit_log", "api_tokens", "kv", "alembic_version"} <= tables
 
@@ -80,7 +80,29 @@ def test_migrations_ship_inside_the_package():
 
     versions = database.MIGRATIONS / "versions"
     assert (database.MIGRATIONS / "__init__.py").is_file() and (versions / "__init__.py").is_file()
-    assert sorted(p.name for p in versions.glob("0*.py")) == ["0001_initial.py"]
+    assert sorted(p.name for p in versions.glob("0*.py")) == ["0001_initial.py", "0002_audit_role_trade_history.py"]
+
+
+def test_an_older_database_is_upgraded_in_place(store_url):
+    """A 0001 database with data in it: `migrate` brings it to head and keeps every row."""
+    from mevops.engine.store import database
+
+    with Store(store_url) as s:
+        database.migrate(s.engine, "0001")
+        assert s.revision() == "0001" and not s.up_to_date()
+        with s.engine.begin() as c:
+            c.execute(sa.text("INSERT INTO audit_log (at, who, action, target, payload) "
+                              "VALUES (:at, 'cli:old', 'token.create', '1', '{}')"), {"at": datetime(2026, 1, 1, tzinfo=UTC)})
+        signed(s, "old-trade", 7)
+        s.migrate()
+        assert s.revision() == head_revision() and s.up_to_date()
+        (entry,) = s.audit_log()
+        assert (entry.who, entry.action, entry.role) == ("cli:old", "token.create", "")
+        assert s.trade("old-trade").nonce == 7
+        s.audit("token:1:x", "trading.stop", role="operator")
+        assert s.audit_log()[0].role == "operator"
+        indexes = {i["name"] for i in sa.inspect(s.engine).get_indexes("trades")}
+    assert "ix_trades_strategy_created" in indexes
 
 
 # -- amounts ------------------------------------------------------------------------------------

@@ -195,11 +195,11 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
 
     async def audit(who: Principal, action: str, target: str = "", payload: dict[str, Any] | None = None) -> None:
         if store is not None:
-            await asyncio.to_thread(store.audit, who.who, action, target, payload or {})
+            await asyncio.to_thread(store.audit, who.who, action, target, payload or {}, None, who.role)
         else:
             from mevops.engine.store.records import redact
 
-            audit_memory.append({"who": who.who, "action": action, "target": target, "payload": redact(payload or {})})
+            audit_memory.append({"who": who.who, "role": who.role, "action": action, "target": target, "payload": redact(payload or {})})
 
     def conflict(exc: Exception) -> HTTPException:
         return HTTPException(409, str(exc))

@@ -33,9 +33,9 @@ class AdminBook:
 
     # -- audit -------------------------------------------------------------------------------
     def audit(self, who: str, action: str, target: str = "", payload: dict[str, Any] | None = None,
-              at: datetime | None = None) -> int:
+              at: datetime | None = None, role: str = "") -> int:
         with self._session() as s:
-            entry = models.AuditEntry(who=who, action=action, target=target, payload=redact(payload or {}),
+            entry = models.AuditEntry(who=who, role=role, action=action, target=target, payload=redact(payload or {}),
                                       at=at or utcnow())
             s.add(entry)
             s.flush()
@@ -50,7 +50,7 @@ class AdminBook:
         if who is not None:
             query = query.where(A.who == who)
         with self._session() as s:
-            return [AuditRecord(r.id, r.at, r.who, r.action, r.target, r.payload) for r in s.scalars(query)]
+            return [AuditRecord(r.id, r.at, r.who, r.action, r.target, r.payload, r.role) for r in s.scalars(query)]
 
     # -- API tokens --------------------------------------------------------------------------
     def create_token(self, name: str, role: str) -> tuple[str, TokenRecord]:

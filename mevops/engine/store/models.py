@@ -81,6 +81,7 @@ class Trade(Base):
         Index("ix_trades_chain_status", "chain", "status"),
         Index("ix_trades_chain_sender_nonce", "chain", "sender", "nonce"),
         Index("ix_trades_created", "created_at"),
+        Index("ix_trades_strategy_created", "strategy", "created_at"),   # the API's history filter
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)             # the action id
@@ -124,6 +125,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     who: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16), default="", server_default="")   # since 0002
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(256), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -122,6 +122,7 @@ class AuditRecord:
     action: str
     target: str
     payload: dict[str, Any]
+    role: str = ""
 
 
 @dataclass(frozen=True)
