@@ -150,3 +150,21 @@ def test_a_slow_client_is_dropped_and_never_stalls_the_engine(workspace):
     assert worst < 0.01, f"publishing must never wait for a client (worst {worst * 1000:.1f} ms)"
     assert blocks >= 5, "the engine kept processing blocks"
     assert fast_seen[-3000:] == sorted(set(fast_seen))[-3000:] and len(fast_seen) >= 3000, "the fast client got everything, in order"
+
+
+def test_metrics_stream_ticks_and_alerts_follow_state_changes(workspace):
+    async def scenario():
+        async with api_world(workspace, tick=0.02) as w:
+            async with connect(ws_url(w, "metrics"), additional_headers=w.headers("viewer")) as metrics, \
+                    connect(ws_url(w, "alerts"), additional_headers=w.headers("viewer")) as alerts:
+                ticks = [json.loads(await asyncio.wait_for(metrics.recv(), 5)) for _ in range(2)]
+                breaker = w.service.risk.breaker("eth-usdc-dex-arbitrage")
+                for i in range(breaker.threshold):
+                    breaker.on_result(f"x{i}", False, time.time())
+                alert = json.loads(await asyncio.wait_for(alerts.recv(), 5))
+        return ticks, alert, breaker
+
+    ticks, alert, breaker = asyncio.run(scenario())
+    assert ticks[1]["seq"] == ticks[0]["seq"] + 1 and ticks[1]["data"]["blocks_processed"] > ticks[0]["data"]["blocks_processed"]
+    assert ticks[0]["data"]["rpc"] == {} and "queues" in ticks[0]["data"]
+    assert alert["data"]["alert"] == "circuit_breaker_open" and alert["data"]["breaker"] == "eth-usdc-dex-arbitrage"

@@ -164,6 +164,7 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
                   description="Status, opportunities, trades, strategies, risk and config of a running mevops engine. "
                               "Bearer tokens with roles viewer < operator < admin (`mevops engine token create`).")
     app.state.service = service
+    app.state.background = [service.publish_forever]   # started by ApiServer with the server
 
     def bearer(request: Request) -> str | None:
         header = request.headers.get("authorization", "")

@@ -71,6 +71,9 @@ class ApiServer:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self.server.serve(sockets=[self.sock]), name="api")
+        state = getattr(self.server.config.app, "state", None)
+        self._background = [asyncio.create_task(job(), name=f"api:{job.__name__}")
+                            for job in getattr(state, "background", [])]
         while not self.server.started:
             if self._task.done():
                 self._task.result()
@@ -79,6 +82,9 @@ class ApiServer:
         log.info("API listening on %s", self.url)
 
     async def stop(self) -> None:
+        for task in getattr(self, "_background", []):
+            task.cancel()
+        await asyncio.gather(*getattr(self, "_background", []), return_exceptions=True)
         self.server.should_exit = True
         if self._task is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):

@@ -159,6 +159,34 @@ class EngineService:
     def alert(self, severity: str, name: str, message: str, **labels: Any) -> None:
         self.hub.publish("alerts", {"severity": severity, "alert": name, "message": message, "engine": self.name, **labels})
 
+    # -- periodic: the metrics stream and alerts from state changes ---------------------------------
+    async def publish_forever(self, interval: float = 1.0) -> None:
+        """Every ``interval``: a metrics message (the status plus counters), and an alert for each
+        circuit breaker that opened or closed and each collector restart since the last tick."""
+        breakers: dict[str, str] = {}
+        restarts: dict[str, int] = {}
+        while True:
+            try:
+                status = self.status()
+                status["rpc"] = self.rpc_stats()
+                self.hub.publish("metrics", status)
+                if self.risk is not None:
+                    now = time.time()
+                    for name, breaker in self.risk.breakers.items():
+                        state = breaker.state(now)
+                        if breakers.get(name, "closed") != state:
+                            self.alert("critical" if state == "open" else "info", f"circuit_breaker_{state}",
+                                       f"circuit breaker {name} is {state}", breaker=name)
+                        breakers[name] = state
+                for name, count in self.engine.metrics.collector_restarts.items():
+                    if count > restarts.get(name, 0):
+                        self.alert("warning", "collector_restarted", f"collector {name} restarted ({count} so far)",
+                                   collector=name)
+                    restarts[name] = count
+            except Exception:  # a broken tick never ends the stream
+                log.exception("metrics publisher tick failed")
+            await asyncio.sleep(interval)
+
     # -- reads ----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         m = self.engine.metrics
