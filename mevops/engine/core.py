@@ -155,6 +155,19 @@ class Engine:
                         log.exception("on_result hook failed")
             self.actions.task_done()
 
+    def add_strategy(self, strategy: Strategy, *, enabled: bool = True) -> None:
+        """A strategy joins a running engine (hot reload): its own queue, events from now on."""
+        if strategy.name in self.queues:
+            raise ValueError(f"strategy {strategy.name!r} is already loaded")
+        self.strategies.append(strategy)
+        queue = EventQueue(f"events:{strategy.name}", next(iter(self.queues.values())).maxsize if self.queues else 1024,
+                           self.metrics)
+        self.queues[strategy.name] = queue
+        self.queue_sizes[queue.name] = queue.maxsize
+        self.enabled[strategy.name] = enabled
+        if self.running.is_set():
+            self._tasks.append(asyncio.create_task(self._strategize(strategy), name=f"strategy:{strategy.name}"))
+
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._execute(), name="executor")]
         self._tasks += [asyncio.create_task(self._strategize(s), name=f"strategy:{s.name}") for s in self.strategies]

@@ -135,7 +135,31 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
                                 env=env, config=cfg, strategies=records, queue_sizes=engine.queue_sizes,
                                 rpc_stats=lambda: {"calls": rpc.stats.calls, "errors": rpc.stats.errors,
                                                    "latency_s": rpc.stats.latency_s, "failovers": rpc.stats.failovers})
-        service.on_config.append(lambda new: setattr(strategy.settings, "max_gas_price", new.mev.max_gas_price))
+        service.on_config.append(lambda new: [setattr(s.settings, "max_gas_price", new.mev.max_gas_price)
+                                              for s in engine.strategies if hasattr(s, "settings")])
+        service.loaded_text[chosen.name] = chosen.path.read_text()
+
+        def cap_of(rec: Any) -> int:
+            return rec.spec.parameters.max_position_size * 10**18 // pricing.usd_value(opts.chain, weth, 10**18)
+
+        async def arbitrage_factory(rec: Any) -> Any:
+            """A newly deployed arbitrage strategy joins on this engine's market, from current reserves."""
+            if rec.spec.strategy.type != "arbitrage":
+                return None
+            now = await read_reserves(rpc, pairs)
+            fresh = [Pool(p["address"], p["token0"], p["token1"], *now[p["address"].lower()], p["fee_bps"]) for p in market["pairs"]]
+            new = ArbStrategy(rec.name, fresh, ArbSettings(opts.chain, [weth], weth, max_input={weth: cap_of(rec)},
+                                                           max_gas_price=service.config.mev.max_gas_price))
+            new.sync_state({"reserves": now})
+            return new
+
+        def update_strategy(rec: Any) -> None:
+            for s in engine.strategies:
+                if s.name == rec.name and hasattr(s, "settings"):
+                    s.settings.max_input[weth] = cap_of(rec)   # in place: the scanner holds this dict
+
+        service.strategy_factory = arbitrage_factory
+        service.on_strategy_update.append(update_strategy)
         server = ApiServer(create_app(service), opts.api)
 
     def on_final(action: Any, result: Any) -> None:

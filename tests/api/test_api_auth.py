@@ -18,6 +18,8 @@ ENDPOINTS = [
     ("GET", "/api/v1/positions", "viewer", None),
     ("GET", "/api/v1/history/trades", "viewer", None),
     ("GET", "/api/v1/strategies", "viewer", None),
+    ("GET", "/api/v1/strategies/eth-usdc-dex-arbitrage", "viewer", None),
+    ("POST", "/api/v1/strategies/reload", "operator", None),
     ("GET", "/api/v1/risk", "viewer", None),
     ("POST", "/api/v1/trading/stop", "operator", None),
     ("POST", "/api/v1/trading/start", "operator", None),

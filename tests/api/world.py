@@ -106,6 +106,13 @@ async def api_world(workspace: Path, *, tick: float = 0.05, store_url: str | Non
     service = EngineService(engine, chain="ethereum", mode="paper", risk=risk, store=store, pricing=pricing, ws=ws,
                             env="development", config=cfg, strategies=records, hub=Hub(replay=replay, client_buffer=client_buffer),
                             queue_sizes=engine.queue_sizes)
+    chosen = next(r for r in records if r.name == STRATEGY)
+    service.loaded_text[STRATEGY] = chosen.path.read_text()
+
+    async def factory(rec):  # new arbitrage strategies join as scripted ones
+        return ScriptedStrategy(rec.name) if rec.spec.strategy.type == "arbitrage" else None
+
+    service.strategy_factory = factory
     server = ApiServer(create_app(service), ApiOptions(port=0))
     world = World(server.url, service, engine, store)
     for role in ROLES:

@@ -267,6 +267,26 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
     async def strategies(_: Viewer) -> JSON:
         return JSON({"items": service.strategies()})
 
+    @app.get(f"{PREFIX}/strategies/{{name}}", tags=["strategies"], summary="A strategy and the file text it was loaded from")
+    async def strategy(_: Viewer, name: Annotated[str, Path(max_length=128)]) -> JSON:
+        try:
+            return JSON(service.strategy_detail(name))
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    @app.post(f"{PREFIX}/strategies/reload", tags=["strategies"], responses={422: {"description": "invalid: nothing changed"}},
+              summary="Re-read the workspace's strategies (validated like `mevops strategy validate`) without a restart")
+    async def strategies_reload(who: Operator) -> JSON:
+        try:
+            result = await service.reload_strategies()
+        except InvalidConfig as exc:
+            await audit(who, "strategies.reload.refused", "", {"problems": len(exc.problems)})
+            return JSON({"detail": "invalid strategies or config: nothing changed", "problems": exc.problems}, status_code=422)
+        except ConflictError as exc:
+            raise conflict(exc) from None
+        await audit(who, "strategies.reload", "", result)
+        return JSON(result)
+
     @app.get(f"{PREFIX}/risk", tags=["risk"], summary="Limits and their headroom, circuit breakers, emergency stop")
     async def risk(_: Viewer) -> JSON:
         return JSON(service.risk_state())

@@ -77,6 +77,11 @@ class EngineService:
         self.config_version = 0
         self.replica = {"id": f"{socket.gethostname()}:{os.getpid()}", "role": "active", "since": self.started_at}
         self.on_config: list[Callable[[Any], None]] = []   # hot-reload hooks (strategies' settings, ...)
+        # strategy hot reload: a factory for strategies this engine can add while running (None: cannot),
+        # hooks applying a changed file to a loaded strategy, and the text each was loaded from
+        self.strategy_factory: Callable[[Any], Any] | None = None
+        self.on_strategy_update: list[Callable[[Any], None]] = []
+        self.loaded_text: dict[str, str] = {}
         self.limiter_hooks: list[Callable[[Any], None]] = []
         self._metrics_task: asyncio.Task | None = None
         engine.on_action = self.on_action
@@ -303,6 +308,84 @@ class EngineService:
             self.risk.resume()
         self.alert("warning", "emergency_stop_cleared", "emergency stop cleared; trading stays stopped until started")
         return {"emergency_stop": None, "trading": self.trading}
+
+    def strategy_detail(self, name: str) -> dict[str, Any]:
+        record = next((r for r in self.records if r.name == name), None)
+        loaded = any(s.name == name for s in self.engine.strategies)
+        if record is None and not loaded:
+            raise NotFound(f"no strategy {name!r}")
+        text = self.loaded_text.get(name)
+        import hashlib
+
+        return {"name": name, "stage": record.stage if record else None, "loaded": loaded,
+                "enabled": self.engine.enabled.get(name, False) if loaded else False,
+                "text": text, "sha256": hashlib.sha256(text.encode()).hexdigest() if text is not None else None}
+
+    async def reload_strategies(self) -> dict[str, Any]:
+        """Re-read the workspace's strategies, validated like ``mevops strategy validate`` (and the
+        rest of the workspace like ``config validate``): a bad file is refused (InvalidConfig) and
+        nothing changes. Then: changed files update their loaded strategies, newly active ones are
+        added (when this engine can run them), ones no longer active and enabled stop trading."""
+        if self.ws is None or self.env is None:
+            raise ConflictError("this engine was started without a workspace: its strategies cannot be reloaded")
+        from mevops.config.validate import validate_workspace
+
+        environ, names = overlay_environ(self.overrides)
+        report = await asyncio.to_thread(validate_workspace, self.ws, self.env, environ)
+        if not report.ok:
+            raise InvalidConfig([{"file": names.get(p.file, p.file), "line": p.line, "key": p.key, "reason": p.reason}
+                                 for p in report.problems])
+        records = report.strategies
+        wanted = {r.name: r for r in records if r.stage == "active" and r.spec.strategy.enabled
+                  and self.chain in r.spec.parameters.chains}
+        self.apply_config(report.config, records)
+        self.records = records
+        may_trade = self.trading and self.replica.get("role") != "standby" and not (self.risk is not None and self.risk.stopped)
+        summary: dict[str, Any] = {"updated": [], "added": [], "disabled": [], "unchanged": [], "refused": {}}
+        for strategy in list(self.engine.strategies):
+            name = strategy.name
+            rec = wanted.get(name)
+            if rec is None:
+                if self.engine.enabled.get(name):
+                    summary["disabled"].append(name)
+                self.engine.enabled[name] = False
+                if self.risk is not None:
+                    self.risk.unregister_strategy(name)
+                continue
+            text = rec.path.read_text()
+            if self.loaded_text.get(name) != text:
+                for hook in self.on_strategy_update:
+                    hook(rec)
+                self.loaded_text[name] = text
+                summary["updated"].append(name)
+            else:
+                summary["unchanged"].append(name)
+            if self.risk is not None:
+                decision = self.risk.register_strategy(name)
+                if not decision.allowed:
+                    summary["refused"][name] = str(decision)
+                    self.engine.enabled[name] = False
+                    continue
+            self.engine.enabled[name] = may_trade
+        loaded = {s.name for s in self.engine.strategies}
+        for name, rec in sorted(wanted.items()):
+            if name in loaded:
+                continue
+            strategy = await self.strategy_factory(rec) if self.strategy_factory is not None else None
+            if strategy is None:
+                summary["refused"][name] = f"this engine cannot run {rec.spec.strategy.type} strategies"
+                continue
+            if self.risk is not None:
+                decision = self.risk.register_strategy(name)
+                if not decision.allowed:
+                    summary["refused"][name] = str(decision)
+                    continue
+            self.engine.add_strategy(strategy, enabled=may_trade)
+            self.loaded_text[name] = rec.path.read_text()
+            summary["added"].append(name)
+        changed = [n for k in ("updated", "added", "disabled") for n in summary[k]]
+        self.alert("info", "strategies_reloaded", f"strategies reloaded: {', '.join(changed) or 'no change'}")
+        return summary
 
     # -- config -----------------------------------------------------------------------------------------
     def update_config(self, changes: dict[str, Any]) -> dict[str, Any]:
