@@ -1,14 +1,14 @@
 """The record of what render wrote: path → hash, plus the last rendered bytes (the merge base).
 
-Kept under ``<root>/.mevops/``: ``manifest.json`` and ``base.json.gz`` (path → last rendered
-text, one file rather than one copy per rendered file: a full render writes it once). The base
+Kept under ``<root>/.mevops/``: ``manifest.json`` and ``base.pack`` (the last rendered bytes of
+every file in one file rather than one copy per rendered file: a full render writes it once; a
+JSON index line ``{path: [offset, length]}`` then the bytes, so reading it costs no parsing). The base
 copies let a later render merge 3-way (last rendered ↔ user's file ↔ new render). A ``base/<path>``
 tree left by an older mevops is still read, and replaced by the pack on the next save.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -57,7 +57,7 @@ class Manifest:
     files: dict[str, Entry] = field(default_factory=dict)
     inputs: str | None = None          # fingerprint of everything the last full render read
     layout: list[str] = field(default_factory=list)  # directories and secrets it ensured
-    _bases: dict[str, str] | None = field(default=None, repr=False)  # loaded on first use
+    _bases: dict[str, bytes] | None = field(default=None, repr=False)  # loaded on first use
     _bases_dirty: bool = field(default=False, repr=False)
 
     @property
@@ -101,41 +101,49 @@ class Manifest:
         return True
 
     # -- merge bases ------------------------------------------------------------------------------
-    def _load_bases(self) -> dict[str, str]:
+    def _load_bases(self) -> dict[str, bytes]:
         if self._bases is None:
-            pack = self.state / "base.json.gz"
+            pack = self.state / "base.pack"
             try:
-                self._bases = json.loads(gzip.decompress(pack.read_bytes()))
+                raw = pack.read_bytes()
+                head, _, blob = raw.partition(b"\n")
+                index = json.loads(head)
+                self._bases = {rel: blob[start:start + size] for rel, (start, size) in index.items()}
+                if any(len(v) != index[k][1] for k, v in self._bases.items()):
+                    raise ValueError("truncated")
             except FileNotFoundError:
                 self._bases = {}
                 legacy = self.state / "base"
                 for rel in self.files if legacy.is_dir() else ():
                     try:
-                        self._bases[rel] = (legacy / rel).read_bytes().decode()
-                    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+                        self._bases[rel] = (legacy / rel).read_bytes()
+                    except (FileNotFoundError, NotADirectoryError):
                         pass
                 self._bases_dirty = legacy.is_dir()
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, TypeError) as exc:
                 from mevops.errors import MevopsError, Problem
 
                 raise MevopsError(Problem(str(pack), None, "", f"unreadable merge bases ({exc}); move it away to start over")) from None
         return self._bases
 
     def _save_bases(self) -> None:
-        bases = {rel: text for rel, text in sorted(self._load_bases().items()) if rel in self.files}
-        write_atomic(self.state / "base.json.gz", gzip.compress(json.dumps(bases).encode(), compresslevel=1, mtime=0))
+        index, chunks, offset = {}, [], 0
+        for rel, data in sorted(self._load_bases().items()):
+            if rel in self.files:
+                index[rel] = [offset, len(data)]
+                chunks.append(data)
+                offset += len(data)
+        write_atomic(self.state / "base.pack", json.dumps(index, separators=(",", ":")).encode() + b"\n" + b"".join(chunks))
         shutil.rmtree(self.state / "base", ignore_errors=True)
         self._bases_dirty = False
 
     def base(self, rel: str) -> bytes | None:
-        text = self._load_bases().get(rel)
-        return None if text is None else text.encode()
+        return self._load_bases().get(rel)
 
     def set_base(self, rel: str, data: bytes) -> None:
         bases = self._load_bases()
-        text = data.decode()
-        if bases.get(rel) != text:
-            bases[rel] = text
+        if bases.get(rel) != data:
+            bases[rel] = data
             self._bases_dirty = True
 
     def drop(self, rel: str) -> None:

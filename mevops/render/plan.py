@@ -20,6 +20,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -76,18 +77,20 @@ class Planner:
             raise MevopsError(Problem(f"templates/{name}", lineno, out, f"{type(exc).__name__}: {exc.message or exc}")) from None
         return PlannedFile(out, text.encode(), _mode(out), *scope) if text.strip() else None
 
-    def _run_all(self) -> list[PlannedFile | None]:
+    def _run_all(self, side: Callable[[], Any] | None = None) -> tuple[list[PlannedFile | None], Any]:
         """Render every queued job; on a multi-core machine half of them in a forked child (the
-        compiled templates and the context are shared copy-on-write, so it costs no start-up)."""
+        compiled templates and the context are shared copy-on-write, so it costs no start-up).
+        ``side``, a second piece of work that reads only (the inputs' fingerprint), runs in the
+        child too; its result is returned with the files."""
         jobs = self.jobs
         if len(jobs) < PARALLEL_MIN_JOBS or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
-            return [self._run(job) for job in jobs]
+            return [self._run(job) for job in jobs], side() if side is not None else None
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # child: the odd jobs
             os.close(read_fd)
             try:
-                payload = ("ok", [self._run(job) for job in jobs[1::2]])
+                payload = ("ok", ([self._run(job) for job in jobs[1::2]], side() if side is not None else None))
             except MevopsError as exc:
                 payload = ("error", exc.problems)
             except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
@@ -107,11 +110,13 @@ class Planner:
             raise MevopsError(value)
         if kind == "bug":
             raise RuntimeError(f"rendering in the worker failed: {value}")
+        odds, side_result = value
         results: list[PlannedFile | None] = [None] * len(jobs)
-        results[0::2], results[1::2] = evens, value
-        return results
+        results[0::2], results[1::2] = evens, odds
+        return results, side_result
 
-    def plan(self) -> list[PlannedFile]:
+    def plan(self, side: Callable[[], Any] | None = None) -> list[PlannedFile]:
+        """The planned files; with ``side``, also stores its result in ``self.side_result``."""
         for name in self.names:
             top, _, rest = name.partition("/")
             if top not in TOPS:
@@ -131,7 +136,8 @@ class Planner:
                 for client in network.clients:
                     self._client_config(chain, network, client)
         files: dict[str, PlannedFile] = {}
-        for job, result in zip(self.jobs, self._run_all()):
+        rendered, self.side_result = self._run_all(side)
+        for job, result in zip(self.jobs, rendered):
             if result is None:
                 continue
             if result.path in files:
@@ -163,5 +169,7 @@ class Planner:
                     chain=chain, network=network, client=client)
 
 
-def plan_tree(templates_root: Path, ctx: RenderContext) -> list[PlannedFile]:
-    return Planner(templates_root, ctx).plan()
+def plan_tree(templates_root: Path, ctx: RenderContext, side: Callable[[], Any] | None = None) -> tuple[list[PlannedFile], Any]:
+    """The planned files and the result of ``side`` (run alongside, see ``Planner._run_all``)."""
+    planner = Planner(templates_root, ctx)
+    return planner.plan(side), planner.side_result

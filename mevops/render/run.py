@@ -102,14 +102,19 @@ def render(ws, req: RenderRequest) -> Outcome:  # noqa: ANN001
     templates = templates_root()
     manifest = Manifest.load(req.root)
     full = not (req.chains or req.networks)
-    inputs = fingerprint(ws, req, templates) if full else None
-    if not req.force and inputs is not None and manifest.inputs == inputs and _untouched_since_last_render(manifest):
-        return Outcome([Action(rel, "unchanged") for rel in manifest.files], cached=True)
+    inputs = None
+    if full and manifest.inputs is not None:  # a root rendered before: maybe nothing changed at all
+        inputs = fingerprint(ws, req, templates)
+        if not req.force and manifest.inputs == inputs and _untouched_since_last_render(manifest):
+            return Outcome([Action(rel, "unchanged") for rel in manifest.files], cached=True)
 
     from mevops.render.plan import plan_tree
 
     ctx = load_context(ws, req)
-    planned = plan_tree(templates, ctx)
+    # a first render computes the fingerprint next to the templates (in the render's second process)
+    side = (lambda: fingerprint(ws, req, templates)) if full and inputs is None else None
+    planned, side_inputs = plan_tree(templates, ctx, side)
+    inputs = inputs if side is None else side_inputs
     chains, networks = set(req.chains or []), set(req.networks or [])
 
     def in_scope(chain: str | None, network: str | None) -> bool:

@@ -33,7 +33,7 @@ def planned(_pristine_workspace):
 
     ws = Workspace.open(_pristine_workspace)
     ctx = load_context(ws, RenderRequest(Path("/data/blockchain"), "production"))
-    return {f.path: f.content.decode() for f in plan_tree(templates_root(), ctx)}
+    return {f.path: f.content.decode() for f in plan_tree(templates_root(), ctx)[0]}
 
 
 @pytest.mark.parametrize("rel", PINNED)

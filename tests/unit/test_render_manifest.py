@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 
 from mevops.render.manifest import Entry, Manifest, sha256, write_atomic
@@ -14,7 +13,8 @@ def test_bases_round_trip_through_one_pack(tmp_path):
     m.set_base("a/b.yml", b"x: 1\n")
     m.save()
     assert not (tmp_path / ".mevops/base").exists()
-    assert json.loads(gzip.decompress((tmp_path / ".mevops/base.json.gz").read_bytes())) == {"a/b.yml": "x: 1\n"}
+    head, _, blob = (tmp_path / ".mevops/base.pack").read_bytes().partition(b"\n")
+    assert json.loads(head) == {"a/b.yml": [0, 5]} and blob == b"x: 1\n"
     again = Manifest.load(tmp_path)
     assert again.base("a/b.yml") == b"x: 1\n"
     assert again.base("missing") is None
@@ -50,9 +50,24 @@ def test_unchanged_bases_are_not_rewritten(tmp_path):
     m.files["f"] = Entry(sha256(b"v"))
     m.set_base("f", b"v")
     m.save()
-    pack = tmp_path / ".mevops/base.json.gz"
+    pack = tmp_path / ".mevops/base.pack"
     before = pack.stat().st_mtime_ns
     again = Manifest.load(tmp_path)
     again.set_base("f", b"v")
     again.save()
     assert pack.stat().st_mtime_ns == before
+
+
+def test_a_damaged_pack_is_a_clear_error(tmp_path):
+    import pytest
+
+    from mevops.errors import MevopsError
+
+    m = Manifest(tmp_path)
+    m.files["f"] = Entry(sha256(b"value"))
+    m.set_base("f", b"value")
+    m.save()
+    pack = tmp_path / ".mevops/base.pack"
+    pack.write_bytes(pack.read_bytes()[:-2])
+    with pytest.raises(MevopsError, match="unreadable merge bases"):
+        Manifest.load(tmp_path).base("f")
