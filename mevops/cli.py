@@ -15,6 +15,7 @@ from mevops.commands import engine as engine_cmd
 from mevops.commands import init as init_cmd
 from mevops.commands import migrate as migrate_cmd
 from mevops.commands import render as render_cmd
+from mevops.commands import strategy as strategy_cmd
 
 app = typer.Typer(
     name="mevops",
@@ -51,6 +52,7 @@ app.command("demo", help=demo_cmd.__doc__)(demo_cmd.demo)
 app.add_typer(engine_cmd.app, name="engine")
 app.command("render", help=render_cmd.__doc__)(render_cmd.render)
 app.add_typer(migrate_cmd.app, name="migrate")
+app.add_typer(strategy_cmd.app, name="strategy")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -87,6 +87,11 @@ def _risk(rec: "StrategyRecord", cfg: "EffectiveConfig") -> list[Problem]:
         for ceiling, what in gas_ceilings:
             if p.gas_price_limit > ceiling:
                 problems.append(doc.problem(("parameters", "gas_price_limit"), f"{_gwei(p.gas_price_limit)} exceeds {what} ({_gwei(ceiling)}) in {env}"))
+    fee = rec.spec.execution.priority_fee
+    for c in p.chains:
+        if c in limits.chain_limits and fee > limits.chain_limits[c].max_priority_fee:
+            problems.append(doc.problem(("execution", "priority_fee"), f"{_gwei(fee)} exceeds chain_limits.{c}."
+                                        f"max_priority_fee ({_gwei(limits.chain_limits[c].max_priority_fee)}) in {env}"))
     return problems
 
 
