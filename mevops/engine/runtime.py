@@ -86,6 +86,7 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
     from mevops.engine.demo import DemoPricing, read_reserves
     from mevops.engine.dex.v2 import Pool
     from mevops.engine.executors.mempool import PaperExecutor, Simulator
+    from mevops.engine.executors.router import StageRouter
     from mevops.engine.risk.executor import RiskCheckedExecutor
     from mevops.engine.risk.manager import RiskManager
     from mevops.engine.store.store import Store
@@ -123,8 +124,31 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
     else:
         inner = PaperExecutor(simulate, store=store)
     checked = RiskCheckedExecutor(inner, risk, pricing)
+    router = StageRouter(checked, PaperExecutor(simulate, store=store))   # testing strategies paper-trade
     ws_url = opts.rpc.replace("http://", "ws://").replace("https://", "wss://")
-    engine = Engine([BlockCollector(rpc, ws_url), PoolLogCollector(rpc, [p.address for p in pools], ws_url)], [strategy], [checked])
+    engine = Engine([BlockCollector(rpc, ws_url), PoolLogCollector(rpc, [p.address for p in pools], ws_url)], [strategy], [router])
+
+    def cap_of(rec: Any) -> int:
+        return rec.spec.parameters.max_position_size * 10**18 // pricing.usd_value(opts.chain, weth, 10**18)
+
+    async def arbitrage_factory(rec: Any) -> Any:
+        """Another arbitrage strategy on this engine's market, from current reserves."""
+        if rec.spec.strategy.type != "arbitrage":
+            return None
+        now = await read_reserves(rpc, pairs)
+        fresh = [Pool(p["address"], p["token0"], p["token1"], *now[p["address"].lower()], p["fee_bps"]) for p in market["pairs"]]
+        max_gas = service.config.mev.max_gas_price if service is not None else cfg.mev.max_gas_price
+        new = ArbStrategy(rec.name, fresh, ArbSettings(opts.chain, [weth], weth, max_input={weth: cap_of(rec)},
+                                                       max_gas_price=max_gas))
+        new.sync_state({"reserves": now})
+        return new
+
+    for rec in records:  # strategies in testing paper-trade next to the active one: their promotion record
+        if rec.stage == "testing" and rec.spec.strategy.enabled and opts.chain in rec.spec.parameters.chains:
+            paper = await arbitrage_factory(rec)
+            if paper is not None:
+                router.paper_strategies.add(rec.name)
+                engine.add_strategy(paper)
     server = None
     if opts.api is not None:
         from mevops.engine.api.app import create_app
@@ -135,23 +159,12 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
                                 env=env, config=cfg, strategies=records, queue_sizes=engine.queue_sizes,
                                 rpc_stats=lambda: {"calls": rpc.stats.calls, "errors": rpc.stats.errors,
                                                    "latency_s": rpc.stats.latency_s, "failovers": rpc.stats.failovers})
+        service.router = router
         service.on_config.append(lambda new: [setattr(s.settings, "max_gas_price", new.mev.max_gas_price)
                                               for s in engine.strategies if hasattr(s, "settings")])
-        service.loaded_text[chosen.name] = chosen.path.read_text()
-
-        def cap_of(rec: Any) -> int:
-            return rec.spec.parameters.max_position_size * 10**18 // pricing.usd_value(opts.chain, weth, 10**18)
-
-        async def arbitrage_factory(rec: Any) -> Any:
-            """A newly deployed arbitrage strategy joins on this engine's market, from current reserves."""
-            if rec.spec.strategy.type != "arbitrage":
-                return None
-            now = await read_reserves(rpc, pairs)
-            fresh = [Pool(p["address"], p["token0"], p["token1"], *now[p["address"].lower()], p["fee_bps"]) for p in market["pairs"]]
-            new = ArbStrategy(rec.name, fresh, ArbSettings(opts.chain, [weth], weth, max_input={weth: cap_of(rec)},
-                                                           max_gas_price=service.config.mev.max_gas_price))
-            new.sync_state({"reserves": now})
-            return new
+        for rec in records:
+            if any(s.name == rec.name for s in engine.strategies):
+                service.loaded_text[rec.name] = rec.path.read_text()
 
         def update_strategy(rec: Any) -> None:
             for s in engine.strategies:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.api.world import api_world
+from tests.api.world import STRATEGY, api_world
 
 
 async def settle(w, blocks: int = 4) -> None:
@@ -43,12 +43,13 @@ def test_valid_config_update_hot_reloads_the_risk_limits(workspace):
         async with api_world(workspace) as w:
             async with httpx.AsyncClient(base_url=w.url, headers=w.headers("admin")) as c:
                 await settle(w)
-                before = [o["status"] for o in (await c.get("/api/v1/opportunities?limit=3")).json()["items"]]
+                before = [o["status"] for o in (await c.get(f"/api/v1/opportunities?limit=3&strategy={STRATEGY}")).json()["items"]]
                 # the scripted trades net ~0.02 ETH: a 1 ETH threshold must refuse them from now on
                 update = await c.post("/api/v1/config/update", json={"changes": {"mev.min_profit_threshold": "1 ETH"}})
                 mark = w.service.hub.topics["trades"].seq
                 await settle(w)
-                after = [m["data"] for m in w.service.hub.topics["trades"].buffer if m["seq"] > mark]
+                after = [m["data"] for m in w.service.hub.topics["trades"].buffer
+                         if m["seq"] > mark and m["data"]["strategy"] == STRATEGY]
                 status = (await c.get("/api/v1/status")).json()
         return before, update, after, status, w.engine.running
 
@@ -94,7 +95,8 @@ def test_strategy_disable_and_unknown(workspace):
                 off = await c.post("/api/v1/strategies/eth-usdc-dex-arbitrage/disable")
                 mark = w.service.hub.topics["opportunities"].seq
                 await settle(w)
-                found = w.service.hub.topics["opportunities"].seq - mark
+                found = sum(1 for m in w.service.hub.topics["opportunities"].buffer
+                            if m["seq"] > mark and m["data"]["strategy"] == STRATEGY)
                 listed = (await c.get("/api/v1/strategies")).json()["items"]
                 unknown = await c.post("/api/v1/strategies/nope/enable")
                 not_loaded = await c.post("/api/v1/strategies/private-flow-guard/enable")

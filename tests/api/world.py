@@ -101,8 +101,10 @@ async def api_world(workspace: Path, *, tick: float = 0.05, store_url: str | Non
     pricing = DemoPricing(WETH)
     store = Store(store_url or f"sqlite:///{workspace}/engine.db")
     store.migrate()
-    executor = RiskCheckedExecutor(PaperFill(), risk, pricing)
-    engine = Engine([TickCollector(tick)], [ScriptedStrategy()], [executor])
+    from mevops.engine.executors.router import StageRouter
+
+    router = StageRouter(RiskCheckedExecutor(PaperFill(), risk, pricing), PaperFill())  # testing strategies: paper
+    engine = Engine([TickCollector(tick)], [ScriptedStrategy()], [router])
     service = EngineService(engine, chain="ethereum", mode="paper", risk=risk, store=store, pricing=pricing, ws=ws,
                             env="development", config=cfg, strategies=records, hub=Hub(replay=replay, client_buffer=client_buffer),
                             queue_sizes=engine.queue_sizes)
@@ -113,6 +115,13 @@ async def api_world(workspace: Path, *, tick: float = 0.05, store_url: str | Non
         return ScriptedStrategy(rec.name) if rec.spec.strategy.type == "arbitrage" else None
 
     service.strategy_factory = factory
+    service.router = router
+    for rec in records:  # as the runtime does: strategies in testing paper-trade from the start
+        if rec.stage == "testing" and rec.spec.strategy.enabled and "ethereum" in rec.spec.parameters.chains:
+            if rec.spec.strategy.type == "arbitrage":
+                router.paper_strategies.add(rec.name)
+                engine.add_strategy(ScriptedStrategy(rec.name))
+                service.loaded_text[rec.name] = rec.path.read_text()
     server = ApiServer(create_app(service), ApiOptions(port=0))
     world = World(server.url, service, engine, store)
     for role in ROLES:

@@ -47,10 +47,11 @@ def test_promote_diff_and_disable_through_the_running_engine(run, workspace, tmp
 
     out = asyncio.run(scenario())
     listed = {r["name"]: r for r in json.loads(out["listed"].out)}
-    assert listed[STRATEGY]["loaded"] is True and listed["cross-chain-usdc-arbitrage"]["loaded"] is False
-    assert out["testing"].code == 0 and "reloaded: no change" in out["testing"].out, out["testing"]
+    assert listed[STRATEGY]["loaded"] is True and listed["cross-chain-usdc-arbitrage"]["loaded"] is True  # testing: paper-trades
+    # in testing it joins as a paper trader; promoted, the same loaded strategy goes live (an update)
+    assert out["testing"].code == 0 and "reloaded: added second-arb" in out["testing"].out, out["testing"]
     assert out["promoted"].code == 0, out["promoted"].err
-    assert "reloaded: added second-arb" in out["promoted"].out
+    assert "reloaded: updated second-arb" in out["promoted"].out, out["promoted"].out
     assert out["trading"] > 0
     assert out["same"].code == 0 and "no differences" in out["same"].out and "engine:second-arb" in out["same"].out
     assert out["drift"].code == 1 and "-  max_slippage: 0.003\n+  max_slippage: 0.002" in out["drift"].out

@@ -82,6 +82,7 @@ class EngineService:
         self.strategy_factory: Callable[[Any], Any] | None = None
         self.on_strategy_update: list[Callable[[Any], None]] = []
         self.loaded_text: dict[str, str] = {}
+        self.router: Any = None   # a StageRouter: strategies in testing paper-trade through it
         self.limiter_hooks: list[Callable[[Any], None]] = []
         self._metrics_task: asyncio.Task | None = None
         engine.on_action = self.on_action
@@ -261,6 +262,7 @@ class EngineService:
         for r in self.records:
             seen.add(r.name)
             out.append({"name": r.name, "type": r.spec.strategy.type, "stage": r.stage,
+                        "mode": "paper" if self.router is not None and r.name in self.router.paper_strategies else self.mode,
                         "chains": list(r.spec.parameters.chains), "enabled_in_file": r.spec.strategy.enabled,
                         "loaded": r.name in loaded, "enabled": self.engine.enabled.get(r.name, False) if r.name in loaded else False})
         for name in sorted(loaded - seen):
@@ -336,8 +338,10 @@ class EngineService:
             raise InvalidConfig([{"file": names.get(p.file, p.file), "line": p.line, "key": p.key, "reason": p.reason}
                                  for p in report.problems])
         records = report.strategies
-        wanted = {r.name: r for r in records if r.stage == "active" and r.spec.strategy.enabled
+        stages = ("active", "testing") if self.router is not None else ("active",)
+        wanted = {r.name: r for r in records if r.stage in stages and r.spec.strategy.enabled
                   and self.chain in r.spec.parameters.chains}
+        paper = {name for name, r in wanted.items() if r.stage == "testing"}
         self.apply_config(report.config, records)
         self.records = records
         may_trade = self.trading and self.replica.get("role") != "standby" and not (self.risk is not None and self.risk.stopped)
@@ -353,13 +357,17 @@ class EngineService:
                     self.risk.unregister_strategy(name)
                 continue
             text = rec.path.read_text()
-            if self.loaded_text.get(name) != text:
+            was_paper = self.router is not None and name in self.router.paper_strategies
+            if self.loaded_text.get(name) != text or was_paper != (name in paper):
                 for hook in self.on_strategy_update:
                     hook(rec)
                 self.loaded_text[name] = text
-                summary["updated"].append(name)
+                summary["updated"].append(name)   # new parameters, or promoted to live / back to paper
             else:
                 summary["unchanged"].append(name)
+            if self._set_paper(name, name in paper):
+                self.engine.enabled[name] = may_trade
+                continue
             if self.risk is not None:
                 decision = self.risk.register_strategy(name)
                 if not decision.allowed:
@@ -375,7 +383,7 @@ class EngineService:
             if strategy is None:
                 summary["refused"][name] = f"this engine cannot run {rec.spec.strategy.type} strategies"
                 continue
-            if self.risk is not None:
+            if not self._set_paper(name, name in paper) and self.risk is not None:
                 decision = self.risk.register_strategy(name)
                 if not decision.allowed:
                     summary["refused"][name] = str(decision)
@@ -386,6 +394,18 @@ class EngineService:
         changed = [n for k in ("updated", "added", "disabled") for n in summary[k]]
         self.alert("info", "strategies_reloaded", f"strategies reloaded: {', '.join(changed) or 'no change'}")
         return summary
+
+    def _set_paper(self, name: str, paper: bool) -> bool:
+        """Route ``name`` to paper trading (testing) or to the engine's executor (active)."""
+        if self.router is None:
+            return False
+        if paper:
+            self.router.paper_strategies.add(name)
+            if self.risk is not None:
+                self.risk.unregister_strategy(name)   # a paper strategy takes no live slot
+        else:
+            self.router.paper_strategies.discard(name)
+        return paper
 
     # -- config -----------------------------------------------------------------------------------------
     def update_config(self, changes: dict[str, Any]) -> dict[str, Any]:
