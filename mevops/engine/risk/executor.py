@@ -30,7 +30,7 @@ from mevops.engine.types import Action, ArbTrade, ExecutionResult, Executor
 
 log = logging.getLogger("mevops.engine.risk")
 
-NOT_SENT = frozenset({"simulated_fail", "refused", "paper"})
+NOT_SENT = frozenset({"simulated_fail", "refused", "paper", "not_included"})  # not_included: a bundle that missed every target block cost nothing
 
 
 class Pricing(Protocol):
