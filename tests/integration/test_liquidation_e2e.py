@@ -1,0 +1,132 @@
+"""Liquidations on anvil: positions tracked from events, HF < 1 detected after an oracle update,
+liquidated within the close factor with flash-borrowed debt, the seized collateral sold on V2."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+pytest.importorskip("web3")
+
+from mevops.contracts import devnet
+from mevops.contracts.devnet_flash import deploy_flash_pool, protocol_contract
+from mevops.contracts.devnet_lending import ReserveSpec, deploy_flash_liquidator, deploy_lending_market, set_price
+from mevops.contracts.protocol_artifacts import encode_call
+from mevops.contracts.transactions import TxSender, connected
+from mevops.engine.dex.v2 import Pool
+from mevops.engine.flash import flash_premium
+from mevops.engine.lending import LiquidationStrategy, PositionTracker, decode_log
+from mevops.engine.lending.executor import LiquidationTxExecutor
+from mevops.engine.lending.health import HF_ONE
+
+DEV = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # deploys everything, owns the oracle
+SEARCHER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # owns the liquidator, holds no tokens
+BORROWER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+USD = 10**8  # oracle base unit
+FLASH_LIQUIDITY = 1_000_000 * 10**6
+
+
+async def balance(w3, token: str, owner: str) -> int:
+    return await devnet.contract(w3, "ERC20", token).functions.balanceOf(owner).call()
+
+
+async def logs(w3, address: str, from_block: int) -> list:
+    return [e for log in await w3.eth.get_logs({"address": address, "fromBlock": from_block, "toBlock": "latest"})
+            if (e := decode_log(log)) is not None]
+
+
+async def setup(w3):
+    dex = await devnet.deploy_market(w3, DEV, tokens=("LINK", "USDC"), dexes=1, fees_bps=(30,), spread_bps=0)
+    link, usdc = dex.address("LINK"), dex.address("USDC")
+    lending = await deploy_lending_market(
+        w3, DEV, [ReserveSpec(link, 18, 7500, 8000, 10500), ReserveSpec(usdc, 6, 8000, 8500, 10500)],
+        prices={link: 15 * USD, usdc: 1 * USD}, liquidity={usdc: 500_000 * 10**6})
+    flash_pool = await deploy_flash_pool(w3, DEV, 5, {usdc: FLASH_LIQUIDITY})
+    liquidator = await deploy_flash_liquidator(w3, SEARCHER, flash_pool)
+    # the borrower: 1000 LINK ($15,000) supplied, 11,000 USDC borrowed (LTV 75% allows 11,250)
+    await devnet.fund(w3, link, BORROWER, 1000 * 10**18)
+    tx = await TxSender.open(w3, BORROWER)
+    tx.call(link, "ERC20", "approve", lending, 2**256 - 1, gas=60_000)
+    tx.send(lending, encode_call("LendingMarket", "supply", link, 1000 * 10**18, BORROWER, 0), gas=150_000)
+    tx.send(lending, encode_call("LendingMarket", "borrow", usdc, 11_000 * 10**6, 2, 0, BORROWER), gas=200_000)
+    await tx.settle()
+    pair = dex.pairs[0]
+    r0, r1, _ = await devnet.contract(w3, "UniswapV2Pair", pair.address).functions.getReserves().call()
+    pools = [Pool(pair.address, pair.token0, pair.token1, r0, r1, pair.fee_bps)]
+    return dex, lending, flash_pool, liquidator, pools
+
+
+async def chain_account(w3, lending, user):
+    return tuple(await protocol_contract(w3, "LendingMarket", lending).functions.getUserAccountData(user).call())
+
+
+def test_liquidation_after_oracle_update_with_flash_loan(start_anvil):
+    url, _ = start_anvil()
+
+    async def scenario(w3):
+        dex, lending, flash_pool, liquidator, pools = await setup(w3)
+        link, usdc = dex.address("LINK"), dex.address("USDC")
+        strategy = LiquidationStrategy(lending, PositionTracker(), pools, premium_bps=5)
+        strategy.sync_state(await logs(w3, lending, 0))  # positions rebuilt from Supply/Borrow/... events
+        tracked = strategy.tracker.account(BORROWER)
+        assert (tracked.total_collateral, tracked.total_debt, tracked.available_borrows, tracked.liquidation_threshold,
+            tracked.ltv, tracked.health_factor) == await chain_account(w3, lending, BORROWER)
+        assert tracked.health_factor > HF_ONE and strategy.evaluate() == []
+
+        # the oracle update: LINK $15 -> $13; the DEX still pays ~$15
+        start = await w3.eth.block_number + 1
+        await set_price(w3, DEV, lending, link, 13 * USD)
+        trades = []
+        for event in await logs(w3, lending, start):
+            trades += strategy.process_event(event)
+        (trade,) = trades
+        before = await chain_account(w3, lending, BORROWER)
+        assert before[5] < HF_ONE and trade.health_factor == before[5]
+        owed = await protocol_contract(w3, "LendingMarket", lending).functions.debt(BORROWER, usdc).call()
+        assert trade.debt_to_cover <= owed // 2  # the close factor
+        assert trade.flash_fee == flash_premium(trade.debt_to_cover, 5)
+        assert await balance(w3, usdc, SEARCHER) == 0 and await balance(w3, usdc, liquidator) == 0
+
+        result = await LiquidationTxExecutor(w3, SEARCHER, liquidator).execute(trade)
+        assert result.status == "mined", result.reason
+        assert result.realized_profit == trade.expected_profit > 0
+        assert await balance(w3, usdc, liquidator) == trade.expected_profit
+        assert await balance(w3, usdc, flash_pool) == FLASH_LIQUIDITY + trade.flash_fee
+        assert await balance(w3, link, liquidator) == 0  # every seized LINK was sold
+        after = await chain_account(w3, lending, BORROWER)
+        assert after[5] > before[5]  # the liquidation improved the health factor
+
+        # the tracker follows the LiquidationCall event to the chain's exact state
+        events = await logs(w3, lending, result.block)
+        for event in events:
+            strategy.process_event(event)
+        mirrored = strategy.tracker.account(BORROWER)
+        assert (mirrored.total_collateral, mirrored.total_debt, mirrored.health_factor) == (after[0], after[1], after[5])
+        return trade, result, before[5], after[5]
+
+    trade, result, hf_before, hf_after = asyncio.run(_run(url, scenario))
+    print(f"liquidation: covered {trade.debt_to_cover / 1e6:.2f} USDC (flash fee {trade.flash_fee}), seized "
+          f"{trade.expected_seized / 1e18:.4f} LINK, profit {result.realized_profit / 1e6:.6f} USDC, "
+          f"HF {hf_before / 1e18:.4f} -> {hf_after / 1e18:.4f}, gas {result.gas_used}")
+
+
+def test_healthy_position_cannot_be_liquidated(start_anvil):
+    url, _ = start_anvil()
+
+    async def scenario(w3):
+        dex, lending, flash_pool, liquidator, pools = await setup(w3)
+        link, usdc = dex.address("LINK"), dex.address("USDC")
+        data = encode_call("FlashLiquidator", "liquidate", lending, link, usdc, BORROWER, 1000 * 10**6,
+                           pools[0].address, pools[0].token0 == link.lower(), 30, 1)
+        with pytest.raises(Exception, match="health factor not below threshold"):
+            await w3.eth.call({"from": SEARCHER, "to": liquidator, "data": data, "gas": 1_000_000})
+        with pytest.raises(Exception, match="not owner"):
+            await w3.eth.call({"from": DEV, "to": liquidator, "data": data, "gas": 1_000_000})
+
+    asyncio.run(_run(url, scenario))
+
+
+async def _run(url, scenario):
+    async with connected(url) as w3:
+        return await scenario(w3)
