@@ -13,7 +13,7 @@ from mevops.contracts import devnet
 from mevops.contracts.devnet_flash import deploy_flash_pool, protocol_contract
 from mevops.contracts.devnet_lending import ReserveSpec, deploy_flash_liquidator, deploy_lending_market, set_price
 from mevops.contracts.protocol_artifacts import encode_call
-from mevops.contracts.transactions import TxSender, connected
+from mevops.contracts.transactions import TxFailed, TxSender, connected
 from mevops.engine.dex.v2 import Pool
 from mevops.engine.flash import flash_premium
 from mevops.engine.lending import LiquidationStrategy, PositionTracker, decode_log
@@ -123,6 +123,46 @@ def test_healthy_position_cannot_be_liquidated(start_anvil):
             await w3.eth.call({"from": SEARCHER, "to": liquidator, "data": data, "gas": 1_000_000})
         with pytest.raises(Exception, match="not owner"):
             await w3.eth.call({"from": DEV, "to": liquidator, "data": data, "gas": 1_000_000})
+
+    asyncio.run(_run(url, scenario))
+
+
+def test_unprofitable_liquidation_is_not_emitted_and_reverts_when_forced(start_anvil):
+    """LINK's oracle price drops to $13 but the DEX crashes to ~$9: selling the seized collateral
+    cannot repay the flash loan. The strategy emits nothing; forced, the contract reverts, costing gas only."""
+    url, _ = start_anvil()
+
+    async def scenario(w3):
+        dex, lending, flash_pool, liquidator, pools = await setup(w3)
+        link, usdc = dex.address("LINK"), dex.address("USDC")
+        pair = dex.pairs[0]
+        await devnet.fund(w3, link, pair.address, 45_000 * 10**18)  # +67% LINK in the pool: ~$9 a LINK
+        tx = await TxSender.open(w3, DEV)
+        tx.call(pair.address, "UniswapV2Pair", "sync", gas=100_000)
+        await tx.settle()
+        r0, r1, _ = await devnet.contract(w3, "UniswapV2Pair", pair.address).functions.getReserves().call()
+        strategy = LiquidationStrategy(lending, PositionTracker(),
+                                       [Pool(pair.address, pair.token0, pair.token1, r0, r1, pair.fee_bps)])
+        strategy.sync_state(await logs(w3, lending, 0))
+        start = await w3.eth.block_number + 1
+        await set_price(w3, DEV, lending, link, 13 * USD)
+        for event in await logs(w3, lending, start):
+            assert strategy.process_event(event) == []
+        assert strategy.tracker.liquidatable() == [BORROWER.lower()]  # detected, but not worth it
+
+        debt_before = await protocol_contract(w3, "LendingMarket", lending).functions.debt(BORROWER, usdc).call()
+        eth_before = await w3.eth.get_balance(SEARCHER)
+        data = encode_call("FlashLiquidator", "liquidate", lending, link, usdc, BORROWER, 5_000 * 10**6,
+                           pair.address, pair.token0 == link, 30, 1)
+        tx = await TxSender.open(w3, SEARCHER)
+        tx.send(liquidator, data, gas=700_000)
+        with pytest.raises(TxFailed) as failed:
+            await tx.settle()
+        receipt = await w3.eth.get_transaction_receipt(failed.value.tx_hash)
+        assert receipt["status"] == 0
+        assert await w3.eth.get_balance(SEARCHER) == eth_before - receipt["gasUsed"] * receipt["effectiveGasPrice"]
+        assert await protocol_contract(w3, "LendingMarket", lending).functions.debt(BORROWER, usdc).call() == debt_before
+        assert await balance(w3, usdc, flash_pool) == FLASH_LIQUIDITY and await balance(w3, usdc, liquidator) == 0
 
     asyncio.run(_run(url, scenario))
 
