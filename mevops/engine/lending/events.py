@@ -3,8 +3,10 @@ AssetPriceUpdated and ReserveListed) as dataclasses, decoded from ``eth_getLogs`
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Union
 
@@ -17,6 +19,7 @@ class ReserveListed:
     liquidation_threshold: int
     liquidation_bonus: int
     block: int = 0
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Supplied:
     user: str  # onBehalfOf
     amount: int
     block: int = 0
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Withdrawn:
     user: str
     amount: int
     block: int = 0
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Borrowed:
     user: str
     amount: int
     block: int = 0
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class Repaid:
     user: str
     amount: int
     block: int = 0
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class Liquidated:
     collateral_seized: int
     liquidator: str
     block: int = 0
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,7 @@ class PriceUpdated:
     asset: str
     price: int
     block: int = 0
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 LendingEvent = Union[ReserveListed, Supplied, Withdrawn, Borrowed, Repaid, Liquidated, PriceUpdated]

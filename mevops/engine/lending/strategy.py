@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mevops.engine.dex.v2 import Pool, PoolState, canonical
-from mevops.engine.lending.events import LendingEvent, Liquidated, PriceUpdated
+from mevops.engine.lending.events import Liquidated, PriceUpdated
 from mevops.engine.lending.sizing import LiquidationTerms, size_liquidation
 from mevops.engine.lending.tracker import PositionTracker
 from mevops.engine.types import NewBlock, PoolSync
@@ -60,7 +60,8 @@ class LiquidationStrategy:
         self.gas_price_in_token = {canonical(k): v for k, v in (gas_price_in_token or {}).items()}
         self.priority_fee = priority_fee
         self.block, self.base_fee = 0, 0
-        self.pending: set[str] = set()  # users we sent a liquidation for; cleared by their Liquidated event
+        # users a trade was emitted for: not re-emitted until their Liquidated event or a new price
+        self.pending: set[str] = set()
 
     def sync_state(self, snapshot: object) -> None:
         """``snapshot``: an iterable of lending events to replay (e.g. decoded history)."""
@@ -76,11 +77,12 @@ class LiquidationStrategy:
             self.state.on_sync(event.pool, event.reserve0, event.reserve1)
             return []
         touched = self.tracker.apply(event)  # type: ignore[arg-type]
-        if isinstance(event, Liquidated):
-            self.pending.discard(canonical(event.user))
         if isinstance(event, PriceUpdated | Liquidated):
+            self.pending -= touched
             self.block = max(self.block, event.block)
-        return self.evaluate(touched)
+        trades = self.evaluate(touched)
+        self.pending |= {t.user for t in trades}
+        return trades
 
     def evaluate(self, users: Iterable[str] | None = None) -> list[LiquidationTrade]:
         trades = []
@@ -122,8 +124,3 @@ class LiquidationStrategy:
                     max(1, sized.profit), self.gas_limit, max_fee, self.priority_fee, self.block, hf))
         return out
 
-    def mark_sent(self, trade: LiquidationTrade) -> None:
-        self.pending.add(canonical(trade.user))
-
-
-LendingInput = LendingEvent | NewBlock | PoolSync
