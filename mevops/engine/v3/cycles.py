@@ -101,8 +101,8 @@ def _golden_max(f: Callable[[int], int], lo: int, hi: int, scan: int, tolerance:
     return best, g(best)
 
 
-def optimise(legs: Sequence[Leg], max_in: int | None = None, scan: int = 256, tolerance: int = 4,
-             budget: int = 1_024) -> tuple[int, int]:
+def optimise(legs: Sequence[Leg], max_in: int | None = None, scan: int = 32, tolerance: int = 4,
+             budget: int = 256) -> tuple[int, int]:
     """The input in [1, max_in] that maximises the cycle's profit: (amount_in, profit), or (0, 0)
     if no input is profitable. Without ``max_in`` the range is bracketed by doubling."""
     f = lambda x: cycle_profit(legs, x)  # noqa: E731
@@ -126,7 +126,7 @@ class CycleOpportunity:
 
 
 def two_hop_cycles(v2_reserve0: int, v2_reserve1: int, v3: V3Pool, v2_fee_bps: int = 30,
-                   scan: int = 256) -> list[CycleOpportunity]:
+                   scan: int = 32) -> list[CycleOpportunity]:
     """Every profitable V2<->V3 cycle between a V2 pair and a V3 pool of the same two tokens
     (same token0/token1 order), best first."""
     found = []
