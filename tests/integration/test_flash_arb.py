@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("web3")
 
 from mevops.contracts import devnet
-from mevops.contracts.devnet_flash import deploy_flash_executor, deploy_flash_pool, protocol_contract
+from mevops.contracts.devnet_flash import deploy_flash_executor, deploy_flash_pool
 from mevops.contracts.protocol_artifacts import encode_call
 from mevops.contracts.transactions import TxSender, connected
 from mevops.engine.dex.v2 import Pool

@@ -115,7 +115,7 @@ def test_healthy_position_cannot_be_liquidated(start_anvil):
     url, _ = start_anvil()
 
     async def scenario(w3):
-        dex, lending, flash_pool, liquidator, pools = await setup(w3)
+        dex, lending, _flash_pool, liquidator, pools = await setup(w3)
         link, usdc = dex.address("LINK"), dex.address("USDC")
         data = encode_call("FlashLiquidator", "liquidate", lending, link, usdc, BORROWER, 1000 * 10**6,
                            pools[0].address, pools[0].token0 == link.lower(), 30, 1)
@@ -133,7 +133,7 @@ def test_unprofitable_liquidation_is_not_emitted_and_reverts_when_forced(start_a
     url, _ = start_anvil()
 
     async def scenario(w3):
-        dex, lending, flash_pool, liquidator, pools = await setup(w3)
+        dex, lending, flash_pool, liquidator, _pools = await setup(w3)
         link, usdc = dex.address("LINK"), dex.address("USDC")
         pair = dex.pairs[0]
         await devnet.fund(w3, link, pair.address, 45_000 * 10**18)  # +67% LINK in the pool: ~$9 a LINK

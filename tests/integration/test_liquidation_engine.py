@@ -24,7 +24,7 @@ def test_engine_liquidates_after_the_oracle_update(start_anvil):
     url, _ = start_anvil()
 
     async def scenario(w3):
-        dex, lending, flash_pool, liquidator, pools = await setup(w3)
+        dex, lending, _flash_pool, liquidator, pools = await setup(w3)
         link, usdc = dex.address("LINK"), dex.address("USDC")
         http = HttpRpc(url)
         strategy = LiquidationStrategy(lending, PositionTracker(), pools, premium_bps=5)

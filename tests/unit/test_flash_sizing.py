@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mevops.engine.dex.curve import simulate
+from mevops.engine.dex.v2 import Pool
 from mevops.engine.flash import FlashArbStrategy, FlashCycle, flash_premium, flash_profit, size_flash_cycle
 from mevops.engine.flash.calldata import encode_flash_trade
-from mevops.engine.dex.v2 import Pool
 from mevops.engine.types import Hop, PoolSync
 
 A, B = "0x" + "aa" * 20, "0x" + "bb" * 20

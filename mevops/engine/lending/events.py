@@ -4,11 +4,10 @@ AssetPriceUpdated and ReserveListed) as dataclasses, decoded from ``eth_getLogs`
 from __future__ import annotations
 
 import time
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class PriceUpdated:
     received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
-LendingEvent = Union[ReserveListed, Supplied, Withdrawn, Borrowed, Repaid, Liquidated, PriceUpdated]
+LendingEvent = ReserveListed | Supplied | Withdrawn | Borrowed | Repaid | Liquidated | PriceUpdated
 
 SIGNATURES = {
     "ReserveListed": "ReserveListed(address,uint8,uint256,uint256,uint256)",
