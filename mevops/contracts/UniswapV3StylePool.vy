@@ -235,15 +235,15 @@ def _amount1Delta(a: uint256, b: uint256, liq: uint256, roundUp: bool) -> uint25
 # ------------------------------------------------------------------------------------ SwapMath
 
 @internal
-@view
-def _swapStep(cur: uint256, target: uint256, liq: uint256, remaining: int256) -> (uint256, uint256, uint256, uint256):
+@pure
+def _swapStep(cur: uint256, target: uint256, liq: uint256, remaining: int256, fee_: uint256) -> (uint256, uint256, uint256, uint256):
     zeroForOne: bool = cur >= target
     exactIn: bool = remaining >= 0
     amountIn: uint256 = 0
     amountOut: uint256 = 0
     nxt: uint256 = 0
     if exactIn:
-        lessFee: uint256 = self._mulDiv(convert(remaining, uint256), FEE_DEN - fee, FEE_DEN)
+        lessFee: uint256 = self._mulDiv(convert(remaining, uint256), FEE_DEN - fee_, FEE_DEN)
         if zeroForOne:
             amountIn = self._amount0Delta(target, cur, liq, True)
         else:
@@ -283,8 +283,35 @@ def _swapStep(cur: uint256, target: uint256, liq: uint256, remaining: int256) ->
     if exactIn and nxt != target:
         feeAmount = convert(remaining, uint256) - amountIn
     else:
-        feeAmount = self._mulDivUp(amountIn, fee, FEE_DEN - fee)
+        feeAmount = self._mulDivUp(amountIn, fee_, FEE_DEN - fee_)
     return nxt, amountIn, amountOut, feeAmount
+
+
+# the libraries, callable for differential tests (same code as the pool uses)
+
+@external
+@pure
+def getSqrtRatioAtTick(t: int24) -> uint160:
+    return convert(self._sqrtRatioAtTick(convert(t, int256)), uint160)
+
+
+@external
+@pure
+def getTickAtSqrtRatio(s: uint160) -> int24:
+    return convert(self._tickAtSqrtRatio(convert(s, uint256)), int24)
+
+
+@external
+@pure
+def computeSwapStep(cur: uint160, target: uint160, liq: uint128, remaining: int256, fee_: uint24) -> (uint160, uint256, uint256, uint256):
+    assert convert(fee_, uint256) < FEE_DEN
+    nxt: uint256 = 0
+    a: uint256 = 0
+    b: uint256 = 0
+    c: uint256 = 0
+    nxt, a, b, c = self._swapStep(convert(cur, uint256), convert(target, uint256), convert(liq, uint256), remaining,
+                                  convert(fee_, uint256))
+    return convert(nxt, uint160), a, b, c
 
 
 # ---------------------------------------------------------------------------------- TickBitmap
@@ -441,7 +468,7 @@ def swap(recipient: address, zeroForOne: bool, amountSpecified: int256, sqrtPric
         amountIn: uint256 = 0
         amountOut: uint256 = 0
         feeAmount: uint256 = 0
-        s, amountIn, amountOut, feeAmount = self._swapStep(s, target, liq, remaining)
+        s, amountIn, amountOut, feeAmount = self._swapStep(s, target, liq, remaining, fee)
         if exactIn:
             remaining -= convert(amountIn + feeAmount, int256)
             calculated -= convert(amountOut, int256)
