@@ -77,6 +77,7 @@ FACTORS: constant(uint256[20]) = [  # v3-core TickMath factors, 1/sqrt(1.0001)**
 
 fee: public(immutable(uint256))
 tickSpacing: public(immutable(int256))
+maxLiquidityPerTick: public(immutable(uint256))
 sqrtPriceX96: public(uint256)
 tick: public(int256)
 liquidity: public(uint256)
@@ -90,6 +91,9 @@ def __init__(_fee: uint256, _tickSpacing: int256):
     assert _fee < FEE_DEN and _tickSpacing > 0
     fee = _fee
     tickSpacing = _tickSpacing
+    # v3-core's Tick.tickSpacingToMaxLiquidityPerTick: uint128 max over every usable tick
+    usable: int256 = 2 * (MAX_TICK // _tickSpacing) + 1
+    maxLiquidityPerTick = convert(max_value(uint128), uint256) // convert(usable, uint256)
 
 
 # ------------------------------------------------------------------------------------ FullMath
@@ -377,7 +381,7 @@ def initialize(_sqrtPriceX96: uint160):
 def _updateTick(t: int256, delta: int256, upper: bool):
     before: uint256 = self.liquidityGross[t]
     after: uint256 = convert(convert(before, int256) + delta, uint256)
-    assert after <= convert(max_value(uint128), uint256), "LO"
+    assert after <= maxLiquidityPerTick, "LO"
     if (before == 0) != (after == 0):
         self._flip(t)
     self.liquidityGross[t] = after

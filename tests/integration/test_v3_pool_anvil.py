@@ -117,6 +117,7 @@ def check_pool(url: str, seed: int, fee: int, spacing: int, swaps: int) -> None:
             c = v3pool.contract(w3, pool)
             state = await asyncio.gather(c.functions.sqrtPriceX96().call(), c.functions.liquidity().call(),
                                          c.functions.tick().call())
+            assert await c.functions.maxLiquidityPerTick().call() == sim.max_liquidity_per_tick
             nets = {t: await c.functions.liquidityNet(t).call() for t in sim.liquidity_net}
             return pool, receipts, state, nets
 

@@ -187,3 +187,18 @@ def test_tracker_rebuilds_the_pool_from_logs():
     assert t.liquidity_net == sim.liquidity_net and t.liquidity_gross == sim.liquidity_gross
     # and the tracked pool quotes the next swap exactly as the simulator does
     assert t.swap(True, 10**16) == sim.swap(True, 10**16)
+
+
+@pytest.mark.parametrize(("spacing", "expected"), [
+    (10, 1917569901783203986719870431555990), (60, 11505743598341114571880798222544994),
+    (200, 38350317471085141830651933667504588), (887272, (2**128 - 1) // 3),
+    (2302, 441351967472034323558203122479595605),
+])
+def test_max_liquidity_per_tick_is_v3_cores(spacing, expected):
+    pool = V3Pool(3000, spacing)
+    assert pool.max_liquidity_per_tick == expected
+    if spacing == 60:
+        pool.initialize(get_sqrt_ratio_at_tick(0))
+        pool.mint(-60, 60, expected)
+        with pytest.raises(V3MathError):
+            pool.mint(-60, 120, 1)  # tick -60 would exceed its maximum

@@ -28,8 +28,16 @@ from mevops.engine.v3.math import (
 )
 
 
+def num_usable_ticks(tick_spacing: int) -> int:
+    """Initializable ticks for a spacing: the extreme multiples (Solidity truncates toward zero)."""
+    max_tick = MAX_TICK // tick_spacing * tick_spacing
+    return 2 * max_tick // tick_spacing + 1
+
+
 @dataclass
 class V3Pool:
+    """One pool's state; ``fee`` in pips (3000 == 0.30%), ticks multiples of ``tick_spacing``."""
+
     fee: int  # pips: 3000 == 0.30%
     tick_spacing: int
     sqrt_price_x96: int = 0
@@ -39,6 +47,11 @@ class V3Pool:
     liquidity_gross: dict[int, int] = field(default_factory=dict)
     _sorted: list[int] = field(default_factory=list)  # initialized ticks, ascending
 
+    @property
+    def max_liquidity_per_tick(self) -> int:
+        """v3-core's Tick.tickSpacingToMaxLiquidityPerTick: uint128 max shared by every usable tick."""
+        return U128 // num_usable_ticks(self.tick_spacing)
+
     # ------------------------------------------------------------------ state changes
     def initialize(self, sqrt_price_x96: int) -> None:
         self.sqrt_price_x96 = sqrt_price_x96
@@ -46,8 +59,10 @@ class V3Pool:
 
     def _update_tick(self, tick: int, delta: int, upper: bool) -> None:
         gross = self.liquidity_gross.get(tick, 0) + delta
-        if gross < 0 or gross > U128:
-            raise V3MathError("liquidity gross out of range")
+        if gross < 0:
+            raise V3MathError("LS")
+        if gross > self.max_liquidity_per_tick:
+            raise V3MathError("LO")
         net = self.liquidity_net.get(tick, 0) + (-delta if upper else delta)
         if gross == 0:
             self.liquidity_gross.pop(tick, None)
