@@ -27,9 +27,15 @@ def v3_core_pool() -> V3Pool:
 
 
 def test_topics_are_uniswap_v3s():
-    assert SWAP_TOPIC == "c42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67"
-    assert MINT_TOPIC == "7a53080ba414158be7ec69b987b5fb7d07dee101fe85488f0853ae16239d0bde"
-    assert BURN_TOPIC == "0c396cd989a39f4459b5fa1aed6a9a8dcdbc45908acfd67e028cd568da98982c"
+    from eth_utils import keccak
+
+    from mevops.contracts import v3pool
+    from mevops.engine.v3.tracker import INITIALIZE_TOPIC
+
+    assert SWAP_TOPIC == "c42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67"  # seen on mainnet
+    for topic, signature in ((SWAP_TOPIC, v3pool.SWAP_EVENT), (MINT_TOPIC, v3pool.MINT_EVENT),
+                             (BURN_TOPIC, v3pool.BURN_EVENT), (INITIALIZE_TOPIC, v3pool.INITIALIZE_EVENT)):
+        assert keccak(text=signature).hex().removeprefix("0x") == topic
 
 
 @pytest.mark.parametrize(("lower", "upper", "liquidity", "amounts"), [

@@ -19,16 +19,11 @@ from typing import Any
 from mevops.engine.v3.pool import V3Pool
 
 
-def _topic(signature: str) -> str:
-    from eth_utils import keccak
-
-    return keccak(text=signature).hex().removeprefix("0x")
-
-
-INITIALIZE_TOPIC = _topic("Initialize(uint160,int24)")
-MINT_TOPIC = _topic("Mint(address,address,int24,int24,uint128,uint256,uint256)")
-BURN_TOPIC = _topic("Burn(address,int24,int24,uint128,uint256,uint256)")
-SWAP_TOPIC = _topic("Swap(address,address,int256,int256,uint160,uint128,int24)")
+# keccak256 of v3-core's event signatures (tests recompute them)
+INITIALIZE_TOPIC = "98636036cb66a9c19a37435efc1e90142190214e8abeb821bdba3f2990dd4c95"  # Initialize(uint160,int24)
+MINT_TOPIC = "7a53080ba414158be7ec69b987b5fb7d07dee101fe85488f0853ae16239d0bde"  # Mint(address,address,int24,int24,uint128,uint256,uint256)
+BURN_TOPIC = "0c396cd989a39f4459b5fa1aed6a9a8dcdbc45908acfd67e028cd568da98982c"  # Burn(address,int24,int24,uint128,uint256,uint256)
+SWAP_TOPIC = "c42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67"  # Swap(address,address,int256,int256,uint160,uint128,int24)
 
 
 def _hex(value: Any) -> str:
