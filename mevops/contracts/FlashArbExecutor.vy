@@ -14,7 +14,10 @@
           pools[1] and hops 1.. run on it, and `amount` of the
           input token is paid back to pools[0] (its invariant check then passes exactly
           as if we had paid first). Profit stays in the input token.
-        Both revert "unprofitable" unless this contract's balance of the input token grew
+        - flash_vault_arb(asset, amount, pools, zero_for_one, fees_bps, min_profit): borrows
+          from the Balancer-V2-style VAULT (flashLoan -> receiveFlashLoan), pays back
+          amount + feeAmount by transfer.
+        All revert "unprofitable" unless this contract's balance of the input token grew
         by at least min_profit, so a failed attempt costs only gas. Returns the profit.
 """
 
@@ -25,6 +28,9 @@ interface IPair:
     def swap(amount0Out: uint256, amount1Out: uint256, to: address, data: Bytes[MAX_PARAMS]): nonpayable
     def token0() -> address: view
     def token1() -> address: view
+
+interface IVault:
+    def flashLoan(recipient: address, tokens: DynArray[address, 4], amounts: DynArray[uint256, 4], userData: Bytes[MAX_PARAMS]): nonpayable
 
 interface IPool:
     def flashLoanSimple(receiverAddress: address, asset: address, amount: uint256, params: Bytes[MAX_PARAMS], referralCode: uint16): nonpayable
@@ -41,14 +47,17 @@ FEE_DENOMINATOR: constant(uint256) = 10000
 
 owner: public(immutable(address))
 POOL: public(immutable(address))
+VAULT: public(immutable(address))
+vault_armed: bool  # set only during flash_vault_arb: Balancer's callback carries no initiator
 expected_pair: address  # set only during flash_swap_arb: the pair allowed to call uniswapV2Call
 last_fee: uint256
 
 
 @deploy
-def __init__(_pool: address):
+def __init__(_pool: address, _vault: address):
     owner = msg.sender
     POOL = _pool
+    VAULT = _vault
 
 
 @internal
@@ -121,6 +130,37 @@ def executeOperation(asset: address, amount: uint256, premium: uint256, initiato
     assert extcall IERC20(asset).approve(POOL, amount + premium, default_return_value=True), "approve failed"
     self.last_fee = premium
     return True
+
+
+@external
+def flash_vault_arb(asset: address, amount: uint256, pools: DynArray[address, MAX_HOPS], zero_for_one: DynArray[bool, MAX_HOPS],
+                    fees_bps: DynArray[uint256, MAX_HOPS], min_profit: uint256) -> uint256:
+    assert msg.sender == owner, "not owner"
+    self._check_route(pools, zero_for_one, fees_bps)
+    before: uint256 = staticcall IERC20(asset).balanceOf(self)
+    self.vault_armed = True
+    extcall IVault(VAULT).flashLoan(self, [asset], [amount], abi_encode(pools, zero_for_one, fees_bps))
+    self.vault_armed = False
+    after: uint256 = staticcall IERC20(asset).balanceOf(self)
+    assert after >= before + min_profit, "unprofitable"
+    profit: uint256 = unsafe_sub(after, before)
+    log FlashArbitrage(token=asset, amount_in=amount, fee=self.last_fee, profit=profit)
+    self.last_fee = 0
+    return profit
+
+
+@external
+def receiveFlashLoan(tokens: DynArray[address, 4], amounts: DynArray[uint256, 4], feeAmounts: DynArray[uint256, 4], userData: Bytes[MAX_PARAMS]):
+    assert msg.sender == VAULT and self.vault_armed, "untrusted flash loan"
+    assert len(tokens) == 1, "one token"
+    pools: DynArray[address, MAX_HOPS] = []
+    zero_for_one: DynArray[bool, MAX_HOPS] = []
+    fees_bps: DynArray[uint256, MAX_HOPS] = []
+    pools, zero_for_one, fees_bps = abi_decode(userData, (DynArray[address, MAX_HOPS], DynArray[bool, MAX_HOPS], DynArray[uint256, MAX_HOPS]))
+    self._transfer(tokens[0], pools[0], amounts[0])
+    self._hops(0, amounts[0], pools, zero_for_one, fees_bps)
+    self._transfer(tokens[0], VAULT, amounts[0] + feeAmounts[0])
+    self.last_fee = feeAmounts[0]
 
 
 @external

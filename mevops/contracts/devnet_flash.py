@@ -1,4 +1,5 @@
-"""Deploy the flash-loan contracts on a local chain (anvil): an Aave-V3-style pool and the executor.
+"""Deploy the flash-loan contracts on a local chain (anvil): an Aave-V3-style pool, a Balancer-style
+vault and the executor.
 
     pool = await deploy_flash_pool(w3, deployer, premium_bps=5, liquidity={usdc: 10**12})
     executor = await deploy_flash_executor(w3, searcher, pool)
@@ -15,7 +16,7 @@ from mevops.contracts.devnet import fund
 from mevops.contracts.protocol_artifacts import abi, encode_deploy
 from mevops.contracts.transactions import TxSender, checksum, create_address
 
-GAS = {"FlashLoanPool": 700_000, "FlashArbExecutor": 2_500_000, "LendingMarket": 3_000_000,
+GAS = {"FlashLoanPool": 700_000, "FlashVault": 900_000, "FlashArbExecutor": 3_000_000, "LendingMarket": 3_000_000,
        "FlashLiquidator": 1_800_000}
 
 
@@ -43,6 +44,17 @@ async def deploy_flash_pool(w3: Any, owner: Any, premium_bps: int = 5,
     return pool
 
 
-async def deploy_flash_executor(w3: Any, owner: Any, pool: str) -> str:
-    """Deploy a FlashArbExecutor owned by ``owner`` that borrows from ``pool``."""
-    return await deploy_protocol(w3, "FlashArbExecutor", checksum(pool), sender=owner)
+async def deploy_flash_vault(w3: Any, owner: Any, fee_percentage: int = 0,
+                             liquidity: Mapping[str, int] | None = None) -> str:
+    """Deploy a Balancer-style FlashVault charging ``fee_percentage`` (1e18 = 100%) with ``liquidity``."""
+    vault = await deploy_protocol(w3, "FlashVault", fee_percentage, sender=owner)
+    for token, amount in (liquidity or {}).items():
+        await fund(w3, token, vault, amount)
+    return vault
+
+
+async def deploy_flash_executor(w3: Any, owner: Any, pool: str, vault: str | None = None) -> str:
+    """Deploy a FlashArbExecutor owned by ``owner`` that borrows from ``pool`` (Aave-style) and
+    ``vault`` (Balancer-style; none: that path is unusable)."""
+    return await deploy_protocol(w3, "FlashArbExecutor", checksum(pool), checksum(vault or "0x" + "00" * 20),
+                                 sender=owner)

@@ -1,4 +1,4 @@
-"""Artifacts and ABI encoding for the flash-loan and lending contracts (FlashLoanPool, FlashArbExecutor,
+"""Artifacts and ABI encoding for the flash-loan and lending contracts (FlashLoanPool, FlashVault, FlashArbExecutor,
 LendingMarket, FlashLiquidator).
 
 They live next to the DEX contracts (``<Name>.vy``, ``artifacts/<Name>.json``, same artifact format as
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-PROTOCOL_CONTRACTS = ("FlashLoanPool", "FlashArbExecutor", "LendingMarket", "FlashLiquidator")
+PROTOCOL_CONTRACTS = ("FlashLoanPool", "FlashVault", "FlashArbExecutor", "LendingMarket", "FlashLiquidator")
 
 
 def _check(name: str) -> None:

@@ -9,17 +9,18 @@ import pytest
 pytest.importorskip("web3")
 
 from mevops.contracts import devnet
-from mevops.contracts.devnet_flash import deploy_flash_executor, deploy_flash_pool
+from mevops.contracts.devnet_flash import deploy_flash_executor, deploy_flash_pool, deploy_flash_vault
 from mevops.contracts.protocol_artifacts import encode_call
 from mevops.contracts.transactions import TxSender, connected
 from mevops.engine.dex.v2 import Pool
-from mevops.engine.flash import FlashArbStrategy, FlashCycle, flash_premium
+from mevops.engine.flash import FlashArbStrategy, FlashCycle, FlashFee, flash_premium
 from mevops.engine.flash.executor import FlashArbTxExecutor
 from mevops.engine.types import Hop, PoolSync
 
 DEV = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # anvil account 0: deploys the market, mints
 SEARCHER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil account 1: owns the executor, holds no tokens
-POOL_LIQUIDITY = 5_000_000 * 10**6  # USDC in the flash-loan pool
+POOL_LIQUIDITY = 5_000_000 * 10**6  # USDC in the flash-loan pool (and in the vault)
+VAULT_FEE = 3 * 10**14  # Balancer-style fee percentage: 0.03%
 
 
 async def balance(w3, token: str, owner: str) -> int:
@@ -56,10 +57,11 @@ async def setup(w3, premium_bps: int = 5):
     usdc, dai = market.address("USDC"), market.address("DAI")
     await skew(w3, market, market.pair(usdc, dai, 0), "DAI", 30_000 * 10**18)  # DAI 3% cheap on dex 0
     flash_pool = await deploy_flash_pool(w3, DEV, premium_bps, {usdc: POOL_LIQUIDITY})
-    executor = await deploy_flash_executor(w3, SEARCHER, flash_pool)
+    vault = await deploy_flash_vault(w3, DEV, VAULT_FEE, {usdc: POOL_LIQUIDITY})
+    executor = await deploy_flash_executor(w3, SEARCHER, flash_pool, vault)
     pools = [Pool(p.address, p.token0, p.token1, *(await reserves(w3, p.address)), fee_bps=p.fee_bps)
              for p in market.pairs]
-    return market, flash_pool, executor, pools
+    return market, flash_pool, vault, executor, pools
 
 
 async def sync_events(w3, market, block: int) -> list[PoolSync]:
@@ -71,7 +73,7 @@ def test_zero_inventory_searcher_profits_with_aave_style_flash_loan(start_anvil)
     url, _ = start_anvil()
 
     async def scenario(w3):
-        market, flash_pool, executor, pools = await setup(w3)
+        market, flash_pool, _vault, executor, pools = await setup(w3)
         usdc, dai = market.address("USDC"), market.address("DAI")
         assert await balance(w3, usdc, SEARCHER) == 0 and await balance(w3, dai, SEARCHER) == 0
         assert await balance(w3, usdc, executor) == 0
@@ -105,7 +107,7 @@ def test_unprofitable_flash_attempt_reverts_and_costs_only_gas(start_anvil):
     url, _ = start_anvil()
 
     async def scenario(w3):
-        market, flash_pool, executor, pools = await setup(w3)
+        market, flash_pool, _vault, executor, pools = await setup(w3)
         usdc = market.address("USDC")
         strategy = FlashArbStrategy(pools, cycles_for(market), premium_bps=5, liquidity={usdc: POOL_LIQUIDITY})
         best = strategy.evaluate()[0]
@@ -144,7 +146,7 @@ def test_uniswap_v2_flash_swap_funding(start_anvil):
     url, _ = start_anvil()
 
     async def scenario(w3):
-        market, flash_pool, executor, pools = await setup(w3)
+        market, flash_pool, _vault, executor, pools = await setup(w3)
         usdc = market.address("USDC")
         strategy = FlashArbStrategy(pools, cycles_for(market), funding="uniswap_v2")
         best = strategy.evaluate()[0]
@@ -157,6 +159,30 @@ def test_uniswap_v2_flash_swap_funding(start_anvil):
         # the premium-free flash swap earns at least as much as the Aave-style loan would
         aave = FlashArbStrategy(pools, cycles_for(market), premium_bps=5).evaluate()
         assert not aave or aave[0].expected_profit <= best.expected_profit
+
+    asyncio.run(_run(url, scenario))
+
+
+def test_balancer_style_vault_funding(start_anvil):
+    url, _ = start_anvil()
+
+    async def scenario(w3):
+        market, flash_pool, vault, executor, pools = await setup(w3)
+        usdc = market.address("USDC")
+        strategy = FlashArbStrategy(pools, cycles_for(market), funding="balancer", vault_fee_percentage=VAULT_FEE,
+                                    liquidity={usdc: POOL_LIQUIDITY})
+        best = strategy.evaluate()[0]
+        assert best.flash_fee == FlashFee.balancer(VAULT_FEE)(best.amount_in) == -(-best.amount_in * 3 // 10_000)
+        result = await FlashArbTxExecutor(w3, SEARCHER, executor).execute(best)
+        assert result.status == "mined", result.reason
+        assert result.realized_profit == best.expected_profit > 0
+        assert await balance(w3, usdc, executor) == best.expected_profit
+        assert await balance(w3, usdc, vault) == POOL_LIQUIDITY + best.flash_fee
+        assert await balance(w3, usdc, flash_pool) == POOL_LIQUIDITY
+        # the vault's callback cannot be triggered by anyone else
+        data = encode_call("FlashArbExecutor", "receiveFlashLoan", [usdc], [1], [0], b"")
+        with pytest.raises(Exception, match="untrusted"):
+            await w3.eth.call({"from": DEV, "to": executor, "data": data, "gas": 500_000})
 
     asyncio.run(_run(url, scenario))
 

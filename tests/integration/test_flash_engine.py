@@ -22,7 +22,7 @@ def test_engine_lands_a_flash_arbitrage_from_sync_logs(start_anvil):
     url, _ = start_anvil()
 
     async def scenario(w3):
-        market, _flash_pool, executor, pools = await setup(w3)
+        market, _flash_pool, _vault, executor, pools = await setup(w3)
         usdc, dai = market.address("USDC"), market.address("DAI")
         strategy = FlashArbStrategy(pools, cycles_for(market), premium_bps=5, liquidity={usdc: POOL_LIQUIDITY})
         # the market starts dislocated: trade it by hand first, so the engine starts from a flat market

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mevops.engine.dex.curve import simulate
@@ -34,6 +34,8 @@ reserve = st.integers(10**9, 10**24)
 @settings(max_examples=150, deadline=None)
 @given(r0=reserve, r1=reserve, skew_bps=st.integers(0, 2000), fee0=st.sampled_from([0, 5, 25, 30]),
        fee1=st.sampled_from([0, 5, 25, 30]), premium=st.integers(0, 50))
+# a coarse intermediate token (1 unit ≈ 977,680 input units): the profit is a staircase
+@example(r0=977679914735969, r1=1000358507, skew_bps=64, fee0=0, fee1=0, premium=47)
 def test_sizing_is_exact_and_beats_nearby_inputs(r0, r1, skew_bps, fee0, fee1, premium):
     hops = [(r0, r1 * (10_000 + skew_bps) // 10_000, fee0), (r1, r0, fee1)]
     sized = size_flash_cycle(hops, premium)

@@ -1,8 +1,9 @@
 """The flash-loan arbitrage strategy: I/O-free, PoolSync/NewBlock events in, ``FlashArbTrade`` out.
 
 A searcher with no inventory borrows the cycle's input: ``funding="aave"`` from an Aave-V3-style
-pool (``flashLoanSimple``, premium in bps, included in the sizing), or ``"uniswap_v2"`` as a flash
-swap of the first pair (no extra fee: the pair's own fee is the first hop's). The trade is sized by
+pool (``flashLoanSimple``, premium in bps), ``"balancer"`` from a Balancer-style vault (``flashLoan``,
+fee percentage in 1e18), both fees included in the sizing, or ``"uniswap_v2"`` as a flash swap of
+the first pair (no extra fee: the pair's own fee is the first hop's). The trade is sized by
 ``sizing.size_flash_cycle`` in exact integers and emitted only if its profit after the premium
 and the gas cost (priced in the token by ``gas_price_in_token``) reaches ``min_net_profit``.
 """
@@ -15,8 +16,10 @@ from dataclasses import dataclass, field
 
 from mevops.engine.dex.curve import optimal_input
 from mevops.engine.dex.v2 import Pool, PoolState, canonical
-from mevops.engine.flash.sizing import FlashSizing, size_flash_cycle
+from mevops.engine.flash.sizing import FlashFee, FlashSizing, size_flash_cycle
 from mevops.engine.types import Event, Hop, NewBlock, PoolSync
+
+FUNDING = ("aave", "balancer", "uniswap_v2")
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class FlashArbTrade:
     chain: str
     token: str
     hops: tuple[Hop, ...]
-    funding: str  # "aave" | "uniswap_v2"
+    funding: str  # "aave" | "balancer" | "uniswap_v2"
     amount_in: int
     flash_fee: int
     expected_out: int
@@ -59,9 +62,10 @@ class FlashArbStrategy:
                  chain: str = "devnet", funding: str = "aave", premium_bps: int = 5,
                  liquidity: Mapping[str, int] | None = None, min_net_profit: int = 1,
                  gas_limit: int = 600_000, gas_price_in_token: Mapping[str, int] | None = None,
-                 priority_fee: int = 10**9, slippage_bps: int = 0) -> None:
-        if funding not in ("aave", "uniswap_v2"):
-            raise ValueError(f"funding must be 'aave' or 'uniswap_v2', got {funding!r}")
+                 priority_fee: int = 10**9, slippage_bps: int = 0, vault_fee_percentage: int = 0) -> None:
+        if funding not in FUNDING:
+            raise ValueError(f"funding must be one of {', '.join(FUNDING)}, got {funding!r}")
+        self.fee = FlashFee.balancer(vault_fee_percentage) if funding == "balancer" else FlashFee.aave(premium_bps)
         self.name, self.chain, self.funding, self.premium_bps = name, chain, funding, premium_bps
         self.state = PoolState(pools)
         self.cycles = list(cycles)
@@ -107,8 +111,8 @@ class FlashArbStrategy:
 
     def size(self, cycle: FlashCycle) -> FlashSizing | None:
         hops = self.hop_reserves(cycle)
-        if self.funding == "aave":
-            return size_flash_cycle(hops, self.premium_bps, self.liquidity.get(canonical(cycle.token)))
+        if self.funding != "uniswap_v2":
+            return size_flash_cycle(hops, self.fee, self.liquidity.get(canonical(cycle.token)))
         first_r_in = hops[0][0]
         sized = optimal_input(hops, max_input=first_r_in)
         if sized is None or sized.profit <= 0:
