@@ -15,12 +15,21 @@ def demo(
     api_port: int = typer.Option(8080, "--api-port", min=0, max=65535,
                                  help="Serve the engine API here while the demo runs (a free port if it is taken)."),
     no_api: bool = typer.Option(False, "--no-api", help="Do not serve the engine API."),
+    scenario: str = typer.Option("arbitrage", "--scenario",
+                                 help="arbitrage (the default: the engine on a random market, API served), flash "
+                                      "(flash-loan arbitrage, zero inventory), liquidation (oracle update -> HF<1 -> "
+                                      "flash-funded liquidation), bundle (a bundle landing via the devnet relay) or all."),
 ) -> None:
     """Start a local chain, deploy tokens, two DEXes and the executor, and let the engine arbitrage a random market."""
     import asyncio
 
     if sim not in ("eth_call", "revm"):
         raise typer.BadParameter("--sim is eth_call or revm")
+    if scenario != "arbitrage":
+        from mevops.engine.scenarios.demo import run_scenarios
+
+        run_scenarios(scenario, rpc, blocks, as_json, sim)
+        return
     asyncio.run(_demo(rpc, blocks, as_json, sim, None if no_api else api_port))
 
 
