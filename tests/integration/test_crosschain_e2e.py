@@ -115,8 +115,8 @@ def test_crosschain_inventory_arbitrage_on_two_anvils(start_anvil):
 
             async def cycle() -> list:
                 out = []
-                for c in rpcs:
-                    for event in await _events(rpcs[c], c, markets[c]):
+                for c, rpc in rpcs.items():
+                    for event in await _events(rpc, c, markets[c]):
                         out += strategy.process_event(event)
                 return out
 

@@ -69,6 +69,14 @@ def _maximise(f: Any, lo: int, hi: int) -> int:
     return max(range(lo, hi + 1), key=f)
 
 
+def _ratio_bps(balance: int, total: int, target: int) -> int:
+    """balance/total − target in bps, rounded toward zero (so two chains' drifts are exact opposites)."""
+    if total <= 0:
+        return -target
+    diff = balance * BPS - total * target
+    return diff // total if diff >= 0 else -(-diff // total)
+
+
 class CrossChainStrategy:
     def __init__(self, name: str, venues: Sequence[Venue], settings: CrossChainSettings | None = None) -> None:
         if len({v.chain for v in venues}) != len(venues) or len(venues) < 2:
@@ -253,8 +261,7 @@ class CrossChainStrategy:
         out: dict[str, dict[str, int]] = {}
         for asset, targets in self.settings.target_bps.items():
             total = sum(self.inventory.get(c, {}).get(asset, 0) for c in targets)
-            out[asset] = {c: (self.inventory.get(c, {}).get(asset, 0) * BPS // total if total else 0) - t
-                          for c, t in targets.items()}
+            out[asset] = {c: _ratio_bps(self.inventory.get(c, {}).get(asset, 0), total, t) for c, t in targets.items()}
         return out
 
     def reports(self) -> list[Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Union
 
 from mevops.engine.types import NewBlock, PoolSync
 
@@ -16,7 +15,7 @@ class ChainEvent:
     """An engine event (a pool's Sync, a new block) tagged with the chain it happened on."""
 
     chain: str
-    event: Union[PoolSync, NewBlock]
+    event: PoolSync | NewBlock
     received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
@@ -44,7 +43,7 @@ class LegFilled:
     received_at: float = field(default_factory=time.monotonic, compare=False)
 
 
-CrossChainEvent = Union[ChainEvent, InventorySnapshot, LegFilled]
+CrossChainEvent = ChainEvent | InventorySnapshot | LegFilled
 
 
 # -- actions ---------------------------------------------------------------------------------------
@@ -118,4 +117,4 @@ class RebalanceNeeded:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-CrossChainAction = Union[CrossChainArb, InventoryReport, RebalanceNeeded]
+CrossChainAction = CrossChainArb | InventoryReport | RebalanceNeeded
