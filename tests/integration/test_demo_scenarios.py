@@ -79,3 +79,19 @@ def test_help_lists_the_scenarios_and_unknown_ones_are_refused(run, tmp_path):
         assert name in result.out
     bad = run("demo", "--scenario", "sandwich", cwd=tmp_path)
     assert bad.code != 0 and "sandwich" not in bad.out
+
+
+def test_a_failed_on_chain_check_exits_1(run, tmp_path, start_anvil, monkeypatch):
+    """The flash executor's USDC balance is read wrong: the check on it fails, the demo exits 1."""
+    from mevops.engine.scenarios import flash
+
+    real = flash.token_balance
+
+    async def off_by_one(w3, token, owner):
+        return await real(w3, token, owner) + (1 if owner == "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" else 0)
+
+    monkeypatch.setattr(flash, "token_balance", off_by_one)
+    url, _ = start_anvil(chain_id=31337)
+    result = run("demo", "--scenario", "flash", "--json", "--rpc", url, cwd=tmp_path)
+    assert result.code == 1 and result.out == ""
+    assert "start with no USDC" in result.err
