@@ -28,6 +28,7 @@ from mevops.engine.types import NewBlock, PoolSync
 
 DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 SEARCHER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+SEARCHER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's public dev key #1
 REPO = Path(__file__).resolve().parents[2]
 PRICE = 3000 * 10**6            # USDC units per 1 WETH
 
@@ -108,7 +109,11 @@ def test_crosschain_inventory_arbitrage_on_two_anvils(start_anvil):
         strategy = CrossChainStrategy("xchain-weth-usdc", [
             Venue(c, m["pool"], m["router"], m["weth"], m["usdc"], m["base_is_token0"], 30) for c, m in markets.items()],
             settings)
-        executor = CrossChainExecutor({c: ChainAccess(rpcs[c], SEARCHER) for c in rpcs})
+        from eth_account import Account
+
+        # chain A: the node's unlocked account sends; chain B: a locally signed raw transaction
+        executor = CrossChainExecutor({"A": ChainAccess(rpcs["A"], SEARCHER),
+                                       "B": ChainAccess(rpcs["B"], SEARCHER, account=Account.from_key(SEARCHER_KEY))})
         try:
             before = {c: await _balances(rpcs[c], markets[c]) for c in rpcs}
             strategy.sync_state({"inventory": before})
@@ -151,6 +156,9 @@ def test_crosschain_inventory_arbitrage_on_two_anvils(start_anvil):
     assert result.status == "mined", result.reason
     assert all(leg.status == "mined" for leg in result.legs)
     assert {c: int(r["status"], 16) for c, r in receipts.items()} == {"A": 1, "B": 1}
+    gas_wei = {leg.chain: leg.gas_cost_wei for leg in result.legs}
+    assert gas_wei == {c: int(r["gasUsed"], 16) * int(r["effectiveGasPrice"], 16) for c, r in receipts.items()}
+    assert trade.expected_profit - sum(gas_wei.values()) * PRICE // 10**18 > 0   # still profitable after real gas
     # exact integers: WETH nets to zero, USDC rises by the predicted gross profit
     assert after["A"]["WETH"] - before["A"]["WETH"] == trade.buy.expected_out
     assert before["B"]["WETH"] - after["B"]["WETH"] == trade.buy.expected_out
