@@ -52,6 +52,7 @@ app.command("demo", help=demo_cmd.__doc__)(demo_cmd.demo)
 app.add_typer(engine_cmd.app, name="engine")
 app.command("render", help=render_cmd.__doc__)(render_cmd.render)
 app.add_typer(migrate_cmd.app, name="migrate")
+app.add_typer(__import__("mevops.commands.infra", fromlist=["app"]).app, name="infra")  # mevops infra
 app.command("relay")(__import__("mevops.commands.relay", fromlist=["relay"]).relay)  # mevops relay: devnet bundle relay
 app.add_typer(__import__("mevops.commands.inspect", fromlist=["app"]).app, name="inspect")  # mevops inspect block
 app.add_typer(strategy_cmd.app, name="strategy")
