@@ -8,14 +8,6 @@ from typing import Optional
 import typer
 
 from mevops import __version__
-from mevops.commands import chain as chain_cmd
-from mevops.commands import config as config_cmd
-from mevops.commands import demo as demo_cmd
-from mevops.commands import engine as engine_cmd
-from mevops.commands import init as init_cmd
-from mevops.commands import migrate as migrate_cmd
-from mevops.commands import render as render_cmd
-from mevops.commands import strategy as strategy_cmd
 
 app = typer.Typer(
     name="mevops",
@@ -45,22 +37,67 @@ def root(
     ctx.obj = {"workspace": workspace}
 
 
-app.command("init", help=init_cmd.__doc__)(init_cmd.init)
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(chain_cmd.app, name="chain")
-app.command("demo", help=demo_cmd.__doc__)(demo_cmd.demo)
-app.add_typer(engine_cmd.app, name="engine")
-app.command("render", help=render_cmd.__doc__)(render_cmd.render)
-app.add_typer(migrate_cmd.app, name="migrate")
-app.add_typer(__import__("mevops.commands.infra", fromlist=["app"]).app, name="infra")  # mevops infra
-app.command("relay")(__import__("mevops.commands.relay", fromlist=["relay"]).relay)  # mevops relay: devnet bundle relay
-app.add_typer(__import__("mevops.commands.inspect", fromlist=["app"]).app, name="inspect")  # mevops inspect block
-app.add_typer(strategy_cmd.app, name="strategy")
+# name → (module, attribute, kind): a command's module is imported only when that command runs
+# (or when every command is listed: --help, completion). Each costs 5-10 ms to import.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("mevops.commands.init", "init", "command"),
+    "config": ("mevops.commands.config", "app", "group"),
+    "chain": ("mevops.commands.chain", "app", "group"),
+    "demo": ("mevops.commands.demo", "demo", "command"),
+    "engine": ("mevops.commands.engine", "app", "group"),
+    "render": ("mevops.commands.render", "render", "command"),
+    "migrate": ("mevops.commands.migrate", "app", "group"),
+    "strategy": ("mevops.commands.strategy", "app", "group"),
+    "inspect": ("mevops.commands.inspect", "app", "group"),
+    "infra": ("mevops.commands.infra", "app", "group"),
+    "relay": ("mevops.commands.relay", "relay", "command"),
+}
+_registered: set[str] = set()
+
+
+def register(names: list[str] | None = None) -> None:
+    """Register the given commands (all by default), once each, in the table's order."""
+    import importlib
+
+    for name in names if names is not None else list(COMMANDS):
+        if name in _registered:
+            continue
+        module_name, attr, kind = COMMANDS[name]
+        module = importlib.import_module(module_name)
+        target = getattr(module, attr)
+        if kind == "group":
+            app.add_typer(target, name=name)
+        else:
+            app.command(name, help=module.__doc__ if name in ("init", "demo", "render") else None)(target)
+        _registered.add(name)
+
+
+def _wanted(args: list[str]) -> str | None:
+    """The command a command line names, if that is certain (else None: register everything)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg in ("-w", "--workspace"):
+            skip = True
+            continue
+        if arg.startswith("-"):
+            if arg.startswith("--workspace=") or (arg.startswith("-w") and len(arg) > 2):
+                continue
+            return None  # --help, --version, an unknown option: let click see every command
+        return arg if arg in COMMANDS else None
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
     from mevops.errors import CheckFailed, MevopsError
 
+    import os
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    wanted = None if any(k.endswith("_COMPLETE") for k in os.environ if k.startswith("_")) else _wanted(args)
+    register([wanted] if wanted else None)
     try:
         app(args=argv, prog_name="mevops")
     except MevopsError as exc:

@@ -64,3 +64,22 @@ def test_environment_names_cannot_escape(run, workspace):
         result = run("config", "validate", "--env", env, cwd=workspace)
         assert result.code == 2 and "unknown environment" in result.err
 
+
+
+def test_a_command_imports_only_its_own_module():
+    """`mevops render ...` loads mevops.commands.render and no other command module; --help lists all."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from mevops import cli; cli.register([cli._wanted(['-w', 'x', 'render', '--dry-run'])]); "
+            "print(sorted(m for m in sys.modules if m.startswith('mevops.commands.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['mevops.commands.render']"
+    assert cli_wanted(["--help"]) is None and cli_wanted(["-w", "ws", "engine", "run"]) == "engine"
+    assert cli_wanted(["--workspace=ws", "render"]) == "render" and cli_wanted(["nope"]) is None
+
+
+def cli_wanted(args):
+    from mevops.cli import _wanted
+
+    return _wanted(args)
