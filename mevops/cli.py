@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "inspect": ("mevops.commands.inspect", "app", "group"),
     "infra": ("mevops.commands.infra", "app", "group"),
     "relay": ("mevops.commands.relay", "relay", "command"),
+    "secrets": ("mevops.commands.secrets", "app", "group"),
 }
 _registered: set[str] = set()
 
