@@ -309,7 +309,7 @@ def report(runs: Runs, families: int) -> int:
     )
     print(
         f"incremental (on_sync x{EVENTS_PER_BLOCK} + scan)  median {inc_med * 1000:7.2f} ms  p99 {inc_p99 * 1000:7.2f} ms  "
-        f"target <= {MEDIAN_TARGET_MS:.0f} ms: {'met' if ok_median else 'MISSED'}"
+        f"max {max(runs.incremental) * 1000:.2f} ms  target <= {MEDIAN_TARGET_MS:.0f} ms: {'met' if ok_median else 'MISSED'}"
     )
     print(f"full rescan (baseline, same run)     median {full_med * 1000:7.2f} ms")
     cpu_inc, cpu_full = statistics.median(runs.incremental_cpu), statistics.median(runs.full_cpu)

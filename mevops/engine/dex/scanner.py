@@ -1,9 +1,11 @@
 """Arbitrage scanner over V2 pools: Sync in, ranked opportunities with exact integer sizing out.
 
-``ArbScanner.scan`` is incremental: a Sync marks only the cycle families it can affect
-(:class:`~mevops.engine.dex.families.FamilyScreen`), results of untouched cycles are kept, so the
-ranked list is always complete. ``full_rescan`` is the naive baseline: rates from reserves, then
-the same screens and sizing applied to every cycle, no state. Both return the same list.
+``ArbScanner.scan`` is incremental: a Sync only stores the pool's reserves; the scan then updates
+the float rates of the pools synced since the last scan and re-screens only the cycle families
+they can affect (:class:`~mevops.engine.dex.families.FamilyScreen`); results of untouched cycles
+are kept, so the ranked list is always complete. ``full_rescan`` is the naive baseline: rates from
+reserves, then the same screens and sizing applied to every cycle, no state. Both return the same
+list.
 
 Money is integers: gross profit from exact ``get_amount_out`` chains, gas = gas units × (base fee +
 priority fee) in wei, converted to the base token with an exact ``Fraction`` (1:1 for the native
@@ -76,10 +78,12 @@ class ArbScanner:
         self._g = [BPS - p.fee_bps for p in copies]
         self._rates = RateTable(copies)
         self.screen = FamilyScreen(ix, self._rates, self.threshold, self._size, pruning=bound_pruning)
+        self._synced, self._ids = self.screen.synced, ix.pool_ids
 
     def on_sync(self, address: str, reserve0: int, reserve1: int) -> bool:
-        """Apply a Sync (new reserves of one pool); False for a pool we do not track."""
-        ids = self.index.pool_ids
+        """Apply a Sync (new reserves of one pool, readable at once in ``state``; the screens catch
+        up at the next :meth:`scan`); False for a pool we do not track."""
+        ids = self._ids
         i = ids.get(address)
         if i is None:
             i = ids.get(canonical(address))
@@ -89,8 +93,7 @@ class ArbScanner:
             raise ValueError(f"pool {address}: Sync reserves out of uint112 range")
         pool = self._pools[i]  # the same object PoolState holds
         pool.reserve0, pool.reserve1 = reserve0, reserve1
-        self._rates.update(i, reserve0, reserve1)
-        self.screen.pool_changed(i)
+        self._synced.append(i)  # rates and marks follow at the next scan (see FamilyScreen.apply_syncs)
         return True
 
     def cycles_for_pool(self, address: str) -> list[Cycle]:
@@ -128,16 +131,15 @@ class ArbScanner:
         """Gas per (base, hops) group — index 2·base_index + hops − 2 — in base-token wei, rounded up."""
         per_gas = base_fee + priority_fee
         costs = []
-        for group in range(len(self._caps)):
-            base, hops = self.index.base_tokens[group // 2], 2 + group % 2
-            wei = (self.gas_units_fixed + self.gas_units_per_hop * hops) * per_gas
-            if base == self.native_token:
-                costs.append(wei)
-                continue
-            if price is None:
-                raise ValueError(f"base token {base} is not the native token: scan() needs price= to convert gas")
-            rate = Fraction(price(base))
-            costs.append(-((-wei * rate.numerator) // rate.denominator))
+        for base in self.index.base_tokens:  # price() once per base token
+            rate = None
+            if base != self.native_token:
+                if price is None:
+                    raise ValueError(f"base token {base} is not the native token: scan() needs price= to convert gas")
+                rate = Fraction(price(base))
+            for hops in (2, 3):
+                wei = (self.gas_units_fixed + self.gas_units_per_hop * hops) * per_gas
+                costs.append(wei if rate is None else -((-wei * rate.numerator) // rate.denominator))
         return costs
 
     def _size(self, hp: int, mid: int, hq: int, group: int) -> Sizing | None:

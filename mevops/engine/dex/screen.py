@@ -1,8 +1,8 @@
 """Float views of pool reserves, used only to *discard* cycles cheaply; integers decide.
 
 Per hop key h (see :mod:`cycles`): ``rate[h] = γ·rOut/rIn`` (the marginal price at zero size, with
-γ = 1 − fee), and the float curve pieces ``rin[h] = rIn``, ``ga[h] = γ·rOut``, ``gamma[h] = γ``.
-The last slot is the identity hop (rate 1, curve x ↦ x).
+γ = 1 − fee), and the float curve pieces ``rin[h] = rIn`` (so rOut = ``rin[h ^ 1]``) and
+``gamma[h] = γ``. The last slot is the identity hop (rate 1, curve x ↦ x: γ·rOut taken as 1).
 
 Two screens, both with no false negatives for anything worth trading:
 
@@ -32,8 +32,7 @@ class RateTable:
     def __init__(self, pools: Sequence[Pool]) -> None:
         n = 2 * len(pools) + 1
         self.rate = [1.0] * n
-        self.rin = [1.0] * n
-        self.ga = [1.0] * n
+        self.rin = [1.0] * (n + 1)  # (+ the identity hop's other side)
         self.gamma = [0.0] * n  # identity hop: c contribution 0
         for i, pool in enumerate(pools):
             self.gamma[2 * i] = self.gamma[2 * i + 1] = (BPS - pool.fee_bps) / BPS
@@ -44,7 +43,6 @@ class RateTable:
         h, g = 2 * i, self.gamma[2 * i]
         f0, f1 = float(reserve0), float(reserve1)
         self.rin[h], self.rin[h + 1] = f0, f1
-        self.ga[h], self.ga[h + 1] = g * f1, g * f0
         if reserve0 > 0 and reserve1 > 0:
             self.rate[h], self.rate[h + 1] = g * f1 / f0, g * f0 / f1
         else:
@@ -52,9 +50,10 @@ class RateTable:
 
     def estimate(self, h0: int, h1: int, h2: int, product: float) -> float:
         """Real-valued maximum profit (√a − √b)²/c = b·(√s − 1)²/c, s = a/b = ``product`` > 1."""
-        rin, ga, gm = self.rin, self.ga, self.gamma
+        rin, gm = self.rin, self.gamma
         b12 = rin[h1] * rin[h2]
-        c = gm[h0] * b12 + ga[h0] * (gm[h1] * rin[h2] + ga[h1] * gm[h2])
+        ga1 = gm[h1] * rin[h1 ^ 1] if gm[h1] else 1.0  # γ·rOut; 1 for the identity hop (γ 0)
+        c = gm[h0] * b12 + gm[h0] * rin[h0 ^ 1] * (gm[h1] * rin[h2] + ga1 * gm[h2])
         d = (product - 1.0) / (sqrt(product) + 1.0)
         return rin[h0] * b12 * d * d / c
 

@@ -19,7 +19,10 @@ SYNC_TOPIC = "0x1c411e9a96e071241c2f21f7726b17ae89e3cab4c78be50e062b03a9fffbbad1
 
 def canonical(name: str) -> str:
     """Hex addresses compare case-insensitively (checksummed vs log casing); symbols as given."""
-    return name.lower() if name[:2] in ("0x", "0X") else name
+    if name[:2] not in ("0x", "0X"):
+        return name
+    lower = name.lower()
+    return name if lower == name else lower  # (the same object when already lower case: faster dict hits)
 
 
 def _check_fee(fee_bps: int) -> None:
