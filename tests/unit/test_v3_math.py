@@ -79,12 +79,13 @@ def test_tick_at_sqrt_ratio_at_the_boundaries():
 
 def test_ratio_is_within_one_part_in_1e8_of_the_real_sqrt_price():
     # v3-core's own check: the table product is close to sqrt(1.0001**tick) (50 digits of precision)
-    from decimal import Decimal, getcontext
+    from decimal import Context, Decimal
 
-    getcontext().prec = 60
+    ctx = Context(prec=60)  # a local context: vyper (imported by other tests) forbids changing the global one
     for tick in (MIN_TICK, -500000, -1, 1, 12345, 500000, MAX_TICK):
-        exact = (Decimal("1.0001") ** tick).sqrt() * Decimal(2**96)
-        assert abs(Decimal(get_sqrt_ratio_at_tick(tick)) - exact) / exact < Decimal("1e-8")
+        exact = ctx.multiply(ctx.sqrt(ctx.power(Decimal("1.0001"), tick)), Decimal(2**96))
+        error = ctx.divide(abs(ctx.subtract(Decimal(get_sqrt_ratio_at_tick(tick)), exact)), exact)
+        assert error < Decimal("1e-8")
 
 
 # ------------------------------------------------------------------------ SqrtPriceMath: spec values
