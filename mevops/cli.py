@@ -91,14 +91,77 @@ def _wanted(args: list[str]) -> str | None:
     return None
 
 
+def _help_cache() -> "Path | None":
+    """Where the top-level help is kept, keyed by everything that shapes it: the version, the
+    command modules (size and mtime) and the terminal width. Building it imports every command
+    and makes typer introspect them all (~110 ms); reading it costs a stat per module."""
+    import hashlib
+    import importlib.util
+    import os
+    import shutil
+    from pathlib import Path
+
+    parts = [__version__, str(shutil.get_terminal_size().columns), os.environ.get("COLUMNS", "")]
+    for module in ("mevops.cli", *(m for m, _, _ in COMMANDS.values())):
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.origin:
+            return None
+        st = os.stat(spec.origin)
+        parts.append(f"{module}:{st.st_size}:{st.st_mtime_ns}")
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mevops"
+    return base / f"help-{hashlib.sha256(chr(0).join(parts).encode()).hexdigest()[:20]}.txt"
+
+
+def _cached_help() -> bool:
+    """Print the top-level help from the cache (building it on a miss); False if impossible."""
+    import contextlib
+    import io
+    import os
+
+    try:
+        path = _help_cache()
+    except OSError:
+        return False
+    if path is None:
+        return False
+    try:
+        sys.stdout.write(path.read_text())
+        return True
+    except OSError:
+        pass
+    register()
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        try:
+            app(args=["--help"], prog_name="mevops")
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                return False
+    text = buffer.getvalue()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: the help is still printed
+    sys.stdout.write(text)
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     from mevops.errors import CheckFailed, MevopsError
 
     import os
 
     args = sys.argv[1:] if argv is None else list(argv)
+    if args in (["--help"], ["-h"]) and _cached_help():
+        return
     wanted = None if any(k.endswith("_COMPLETE") for k in os.environ if k.startswith("_")) else _wanted(args)
-    register([wanted] if wanted else None)
+    if wanted:
+        register([wanted])
+    elif not (args and args[0] == "--version"):  # --version needs no command at all
+        register()
     try:
         app(args=argv, prog_name="mevops")
     except MevopsError as exc:

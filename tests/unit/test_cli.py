@@ -83,3 +83,31 @@ def cli_wanted(args):
     from mevops.cli import _wanted
 
     return _wanted(args)
+
+
+def test_top_level_help_is_cached_and_equals_a_fresh_one(tmp_path, monkeypatch, capsys):
+    """`mevops --help` is served from a cache keyed by the command modules; it must say exactly
+    what typer says, and a changed command module makes a new entry."""
+    import os
+
+    from mevops import cli
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cli.main(["--help"])
+    first = capsys.readouterr().out
+    (entry,) = list((tmp_path / "mevops").glob("help-*.txt"))
+    cli.main(["--help"])
+    assert capsys.readouterr().out == first == entry.read_text()
+    cli.register()
+    try:
+        cli.app(args=["--help"], prog_name="mevops")
+    except SystemExit:
+        pass
+    assert capsys.readouterr().out == first
+    module = __import__("mevops.commands.render", fromlist=["x"]).__file__
+    st = os.stat(module)
+    os.utime(module, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    try:
+        assert cli._help_cache() != entry
+    finally:
+        os.utime(module, ns=(st.st_atime_ns, st.st_mtime_ns))
