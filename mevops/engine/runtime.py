@@ -262,8 +262,9 @@ class SignerHolder:
             self.service.replica.update(id=self.replica, role=role, since=time.time())
         trading = role == "active" and (self.service is None or (self.service.trading and not
                                                                   (self.service.risk is not None and self.service.risk.stopped)))
+        held_off = self.service.held_off if self.service is not None else set()
         for name in self.engine.enabled:
-            self.engine.enabled[name] = trading
+            self.engine.enabled[name] = trading and name not in held_off
 
     def standby(self) -> None:
         self._role("standby")

@@ -91,3 +91,24 @@ def test_a_strategy_in_testing_paper_trades_and_takes_no_live_slot(workspace):
     assert result["added"] == ["candidate-arb"] and paper == {"candidate-arb", "cross-chain-usdc-arbitrage"}
     assert trades and all(t["status"] == "paper" for t in trades)
     assert listed["candidate-arb"]["mode"] == "paper" and "candidate-arb" not in active
+
+
+def test_trading_start_does_not_revive_a_disabled_strategy(workspace):
+    path = workspace / ACTIVE / f"{STRATEGY}.yml"
+    async def scenario():
+        async with api_world(workspace) as w:
+            async with httpx.AsyncClient(base_url=w.url, headers=w.headers("operator")) as c:
+                path.write_text(path.read_text().replace("  enabled: true", "  enabled: false", 1))
+                await c.post("/api/v1/strategies/reload")
+                await c.post("/api/v1/trading/stop")
+                await c.post("/api/v1/trading/start")
+                block, mark = w.engine.metrics.last_block, w.service.hub.topics["opportunities"].seq
+                while w.engine.metrics.last_block < block + 5:
+                    await asyncio.sleep(0.02)
+                from_file = sum(1 for m in w.service.hub.topics["opportunities"].buffer
+                                if m["seq"] > mark and m["data"]["strategy"] == STRATEGY)
+                others = w.service.hub.topics["opportunities"].seq - mark - from_file
+        return from_file, others
+
+    from_file, others = asyncio.run(scenario())
+    assert from_file == 0 and others > 0, "the disabled one stays off; the testing one trades again"

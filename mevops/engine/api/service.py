@@ -83,6 +83,7 @@ class EngineService:
         self.on_strategy_update: list[Callable[[Any], None]] = []
         self.loaded_text: dict[str, str] = {}
         self.router: Any = None   # a StageRouter: strategies in testing paper-trade through it
+        self.held_off: set[str] = set()   # loaded but disabled (by an operator or by its file): trading/start keeps them off
         self.limiter_hooks: list[Callable[[Any], None]] = []
         self._metrics_task: asyncio.Task | None = None
         engine.on_action = self.on_action
@@ -276,7 +277,8 @@ class EngineService:
             raise ConflictError(f"emergency stop is active ({self.risk.stop_reason}): resume it first (POST /api/v1/risk/resume)")
         self.trading = on
         for name in self.engine.enabled:
-            self.engine.enabled[name] = on and self.replica.get("role") != "standby"  # a standby never trades
+            # a standby never trades; a strategy disabled by an operator or its file stays off
+            self.engine.enabled[name] = on and self.replica.get("role") != "standby" and name not in self.held_off
         self.alert("info", "trading_started" if on else "trading_stopped", f"trading {'started' if on else 'stopped'}")
         return {"trading": self.trading}
 
@@ -285,12 +287,14 @@ class EngineService:
             if any(r.name == name for r in self.records):
                 raise ConflictError(f"strategy {name!r} is not loaded in this engine")
             raise NotFound(f"no strategy {name!r}")
+        (self.held_off.discard if enabled else self.held_off.add)(name)
         self.engine.enabled[name] = enabled and self.trading and self.replica.get("role") != "standby"
         if self.risk is not None:
             if enabled:
                 decision = self.risk.register_strategy(name)
                 if not decision.allowed:
                     self.engine.enabled[name] = False
+                    self.held_off.add(name)
                     raise ConflictError(str(decision))
             else:
                 self.risk.unregister_strategy(name)
@@ -353,6 +357,7 @@ class EngineService:
                 if self.engine.enabled.get(name):
                     summary["disabled"].append(name)
                 self.engine.enabled[name] = False
+                self.held_off.add(name)
                 if self.risk is not None:
                     self.risk.unregister_strategy(name)
                 continue
@@ -365,6 +370,7 @@ class EngineService:
                 summary["updated"].append(name)   # new parameters, or promoted to live / back to paper
             else:
                 summary["unchanged"].append(name)
+            self.held_off.discard(name)   # its file says active (or testing) and enabled
             if self._set_paper(name, name in paper):
                 self.engine.enabled[name] = may_trade
                 continue
@@ -373,6 +379,7 @@ class EngineService:
                 if not decision.allowed:
                     summary["refused"][name] = str(decision)
                     self.engine.enabled[name] = False
+                    self.held_off.add(name)
                     continue
             self.engine.enabled[name] = may_trade
         loaded = {s.name for s in self.engine.strategies}
