@@ -67,7 +67,7 @@ async def stand_by(lease: Any) -> None:
 
 
 def transfer(nonce: int, chain_id: int) -> tuple[bytes, str]:
-    from eth_account import Account
+    from eth_account import Account  # imported at start (see main): a slow first import here would stall the loop
 
     tx = {"type": 2, "chainId": chain_id, "nonce": nonce, "to": "0x" + "11" * 20, "value": 1000 + nonce, "gas": 21000,
           "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9, "data": b""}
@@ -126,6 +126,8 @@ def main() -> None:
     parser.add_argument("--ttl", type=float, default=None)
     parser.add_argument("--mode", choices=("hold", "trade-then-die", "take-over"), default="hold")
     parser.add_argument("--rpc")
+    import eth_account  # noqa: F401 - before the lease: importing it takes seconds on a loaded machine, and a
+    # blocked event loop misses keep-alives, so the lease (correctly) counts itself expired
     asyncio.run(replica(parser.parse_args()))
 
 

@@ -45,8 +45,9 @@ def _cli_commands() -> dict[tuple[str, ...], set[str]]:
     """Every `mevops` command path → its option names, from the real typer app."""
     import typer.main
 
-    from mevops.cli import app
+    from mevops.cli import app, register
 
+    register()  # commands are registered lazily (only the one a command line names)
     found: dict[tuple[str, ...], set[str]] = {}
 
     def walk(command, path: tuple[str, ...]) -> None:  # noqa: ANN001
