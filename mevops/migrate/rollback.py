@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from mevops.errors import MevopsError, Problem
 from mevops.migrate.apply import MigrateFailed, Progress
 from mevops.migrate.copy import HASH, TreeCopier, check_tree, remove_tree, syncfs
+from mevops.migrate.digest import digest_path
 from mevops.migrate.faults import Faults
 from mevops.migrate.journal import Migration, State, fsync_dir
 from mevops.migrate.steps import Step, is_replaced_empty, restore_empty_dir, steps_of, sync_filesystems
@@ -136,11 +137,23 @@ def _linked_names(source: str, wanted: set[str]) -> dict[str, str]:
     return out
 
 
+def _same_file(path: str, rec: dict) -> bool:
+    """A left-behind name is the recorded file only if size, mtime and digest agree: an inode number
+    alone can be reused by a file created since (e.g. by an interrupted earlier rollback)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or st.st_size != rec.get("size") or st.st_mtime_ns != rec.get("mtime"):
+        return False
+    return "digest" not in rec or digest_path(path) == rec["digest"]
+
+
 def _seed_links(copier: TreeCopier, manifest: list[dict], dst: str, left_behind: dict[str, str]) -> None:
     """Copies of files whose other names stayed in the source get linked to those names again."""
     for rec in manifest:
         partner = left_behind.get(rec.get("key", ""))
-        if partner is None:
+        if partner is None or not _same_file(partner, rec):
             continue
         try:
             st = os.lstat(os.path.join(dst, rec["rel"]) if rec["rel"] else dst)
