@@ -10,8 +10,19 @@ import pytest
 pytest.importorskip("web3")
 
 from mevops.contracts import devnet
-from mevops.contracts.devnet_flash import deploy_flash_pool, protocol_contract
-from mevops.contracts.devnet_lending import ReserveSpec, deploy_flash_liquidator, deploy_lending_market, set_price
+from mevops.contracts.devnet_flash import protocol_contract
+from mevops.contracts.devnet_lending import (  # noqa: F401
+    BORROWER,
+    DEV,
+    FLASH_LIQUIDITY,
+    SEARCHER,
+    USD,
+    ReserveSpec,
+    deploy_flash_liquidator,
+    deploy_lending_market,
+    deploy_liquidation_scenario,
+    set_price,
+)
 from mevops.contracts.protocol_artifacts import encode_call
 from mevops.contracts.transactions import TxFailed, TxSender, connected
 from mevops.engine.dex.v2 import Pool
@@ -19,12 +30,6 @@ from mevops.engine.flash import flash_premium
 from mevops.engine.lending import LiquidationStrategy, PositionTracker, decode_log
 from mevops.engine.lending.executor import LiquidationTxExecutor
 from mevops.engine.lending.health import HF_ONE
-
-DEV = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # deploys everything, owns the oracle
-SEARCHER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # owns the liquidator, holds no tokens
-BORROWER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
-USD = 10**8  # oracle base unit
-FLASH_LIQUIDITY = 1_000_000 * 10**6
 
 
 async def balance(w3, token: str, owner: str) -> int:
@@ -36,25 +41,7 @@ async def logs(w3, address: str, from_block: int) -> list:
             if (e := decode_log(log)) is not None]
 
 
-async def setup(w3):
-    dex = await devnet.deploy_market(w3, DEV, tokens=("LINK", "USDC"), dexes=1, fees_bps=(30,), spread_bps=0)
-    link, usdc = dex.address("LINK"), dex.address("USDC")
-    lending = await deploy_lending_market(
-        w3, DEV, [ReserveSpec(link, 18, 7500, 8000, 10500), ReserveSpec(usdc, 6, 8000, 8500, 10500)],
-        prices={link: 15 * USD, usdc: 1 * USD}, liquidity={usdc: 500_000 * 10**6})
-    flash_pool = await deploy_flash_pool(w3, DEV, 5, {usdc: FLASH_LIQUIDITY})
-    liquidator = await deploy_flash_liquidator(w3, SEARCHER, flash_pool)
-    # the borrower: 1000 LINK ($15,000) supplied, 11,000 USDC borrowed (LTV 75% allows 11,250)
-    await devnet.fund(w3, link, BORROWER, 1000 * 10**18)
-    tx = await TxSender.open(w3, BORROWER)
-    tx.call(link, "ERC20", "approve", lending, 2**256 - 1, gas=60_000)
-    tx.send(lending, encode_call("LendingMarket", "supply", link, 1000 * 10**18, BORROWER, 0), gas=150_000)
-    tx.send(lending, encode_call("LendingMarket", "borrow", usdc, 11_000 * 10**6, 2, 0, BORROWER), gas=200_000)
-    await tx.settle()
-    pair = dex.pairs[0]
-    r0, r1, _ = await devnet.contract(w3, "UniswapV2Pair", pair.address).functions.getReserves().call()
-    pools = [Pool(pair.address, pair.token0, pair.token1, r0, r1, pair.fee_bps)]
-    return dex, lending, flash_pool, liquidator, pools
+setup = deploy_liquidation_scenario  # the same market `mevops demo --scenario liquidation` uses
 
 
 async def chain_account(w3, lending, user):

@@ -8,20 +8,11 @@ from typing import Any
 
 from mevops.engine.scenarios import ScenarioResult, check, checked_receipt, token_balance
 
-DEV = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"       # deploys everything, owns the oracle
-SEARCHER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # owns the liquidator, holds no tokens
-BORROWER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
-USD = 10**8                                              # oracle base unit
-FLASH_LIQUIDITY = 1_000_000 * 10**6
-
 
 async def run(rpc_url: str, **_: Any) -> ScenarioResult:
-    from mevops.contracts import devnet
-    from mevops.contracts.devnet_flash import deploy_flash_pool, protocol_contract
-    from mevops.contracts.devnet_lending import ReserveSpec, deploy_flash_liquidator, deploy_lending_market, set_price
-    from mevops.contracts.protocol_artifacts import encode_call
-    from mevops.contracts.transactions import TxSender, connected
-    from mevops.engine.dex.v2 import Pool
+    from mevops.contracts.devnet_flash import protocol_contract
+    from mevops.contracts.devnet_lending import BORROWER, DEV, SEARCHER, USD, deploy_liquidation_scenario, set_price
+    from mevops.contracts.transactions import connected
     from mevops.engine.lending import LiquidationStrategy, PositionTracker, decode_log
     from mevops.engine.lending.executor import LiquidationTxExecutor
     from mevops.engine.lending.health import HF_ONE
@@ -34,24 +25,9 @@ async def run(rpc_url: str, **_: Any) -> ScenarioResult:
         async def health(lending: str) -> int:
             return (await protocol_contract(w3, "LendingMarket", lending).functions.getUserAccountData(BORROWER).call())[5]
 
-        dex = await devnet.deploy_market(w3, DEV, tokens=("LINK", "USDC"), dexes=1, fees_bps=(30,), spread_bps=0)
+        dex, lending, flash_pool, liquidator, pools = await deploy_liquidation_scenario(w3)
         link, usdc = dex.address("LINK"), dex.address("USDC")
-        lending = await deploy_lending_market(
-            w3, DEV, [ReserveSpec(link, 18, 7500, 8000, 10500), ReserveSpec(usdc, 6, 8000, 8500, 10500)],
-            prices={link: 15 * USD, usdc: 1 * USD}, liquidity={usdc: 500_000 * 10**6})
-        flash_pool = await deploy_flash_pool(w3, DEV, 5, {usdc: FLASH_LIQUIDITY})
-        liquidator = await deploy_flash_liquidator(w3, SEARCHER, flash_pool)
-        # the borrower: 1000 LINK ($15,000) supplied, 11,000 USDC borrowed (LTV 75% allows 11,250)
-        await devnet.fund(w3, link, BORROWER, 1000 * 10**18)
-        tx = await TxSender.open(w3, BORROWER)
-        tx.call(link, "ERC20", "approve", lending, 2**256 - 1, gas=60_000)
-        tx.send(lending, encode_call("LendingMarket", "supply", link, 1000 * 10**18, BORROWER, 0), gas=150_000)
-        tx.send(lending, encode_call("LendingMarket", "borrow", usdc, 11_000 * 10**6, 2, 0, BORROWER), gas=200_000)
-        await tx.settle()
-        pair = dex.pairs[0]
-        r0, r1, _ = await devnet.contract(w3, "UniswapV2Pair", pair.address).functions.getReserves().call()
-        strategy = LiquidationStrategy(lending, PositionTracker(), [Pool(pair.address, pair.token0, pair.token1, r0, r1,
-                                                                         pair.fee_bps)], premium_bps=5)
+        strategy = LiquidationStrategy(lending, PositionTracker(), pools, premium_bps=5)
         strategy.sync_state(await events(lending, 0))   # positions rebuilt from Supply/Borrow events
         check(strategy.evaluate() == [] and await health(lending) > HF_ONE, "the position must start healthy")
 
