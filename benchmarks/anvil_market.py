@@ -9,10 +9,7 @@ import contextlib
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,27 +33,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def anvil(*extra: str) -> Iterator[str]:
-    """Run anvil on a free port for the duration of the block; yields its HTTP URL (WS on the same port)."""
-    port = free_port()
-    proc = subprocess.Popen([anvil_binary(), "--port", str(port), "--silent", *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                req = urllib.request.Request(url, data=b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
-                                             headers={"content-type": "application/json"})
-                urllib.request.urlopen(req, timeout=0.5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"anvil did not start on port {port}") from None
-                time.sleep(0.05)
+    """Run the pinned anvil on a free port for the duration of the block; yields its HTTP URL (WS on the same port)."""
+    from mevops.engine.scenarios.node import anvil as run_anvil
+
+    with run_anvil(binary=anvil_binary(), extra=extra) as url:
         yield url
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 async def deploy(url: str) -> tuple[Any, str, Any, Any]:

@@ -31,9 +31,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def anvil(block_time: float | None = None, chain_id: int = 31337) -> Iterator[str]:
+def anvil(block_time: float | None = None, chain_id: int = 31337, *, binary: str | None = None,
+          extra: tuple[str, ...] = ()) -> Iterator[str]:
+    """Run anvil on a free port for the duration of the block; yields its HTTP URL (WS on the same port)."""
     port = _free_port()
-    argv = [anvil_binary(), "--port", str(port), "--chain-id", str(chain_id), "--silent"]
+    argv = [binary or anvil_binary(), "--port", str(port), "--chain-id", str(chain_id), "--silent", *extra]
     if block_time:
         argv += ["--block-time", str(block_time)]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
