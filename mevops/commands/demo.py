@@ -9,7 +9,7 @@ import typer
 
 def demo(
     rpc: Optional[str] = typer.Option(None, "--rpc", help="Use this dev node (unlocked accounts) instead of starting a local anvil."),
-    blocks: int = typer.Option(20, "--blocks", min=1, help="Run for this many blocks."),
+    blocks: int = typer.Option(20, "--blocks", min=0, help="Run for this many blocks (0: until Ctrl-C, the dashboard stays up)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end, nothing else."),
     sim: str = typer.Option("eth_call", "--sim", help="Simulate trades with eth_call (the node) or revm (in-process)."),
     api_port: int = typer.Option(8080, "--api-port", min=0, max=65535,
@@ -26,6 +26,8 @@ def demo(
     if sim not in ("eth_call", "revm"):
         raise typer.BadParameter("--sim is eth_call or revm")
     if scenario != "arbitrage":
+        if blocks == 0:
+            raise typer.BadParameter("--blocks 0 (run until Ctrl-C) is for the arbitrage scenario")
         from mevops.engine.scenarios.demo import run_scenarios
 
         run_scenarios(scenario, rpc, blocks, as_json, sim)
@@ -64,7 +66,9 @@ def _api_options(port: int | None):  # noqa: ANN202
 
 
 async def _demo(rpc: str | None, blocks: int, as_json: bool, sim: str = "eth_call", api_port: int | None = None) -> None:
+    import asyncio
     import os
+    import signal
     import tempfile
     from pathlib import Path
 
@@ -106,12 +110,20 @@ async def _demo(rpc: str | None, blocks: int, as_json: bool, sim: str = "eth_cal
                     state.api_url = server.url
                     if not as_json:
                         out.print(f"engine API on {server.url} (docs {server.url}/docs); demo admin token, valid while "
-                                  f"the demo runs: {token}")
+                                  f"the demo runs: {token}", soft_wrap=True)
+                        out.print(f"dashboard: {server.url}/ (sign in with the token above"
+                                  + ("; Ctrl-C ends the demo)" if blocks == 0 else f"; up while the demo runs its {blocks} "
+                                     "blocks — --blocks 0 keeps it up until Ctrl-C)"), soft_wrap=True)
 
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
                 await run_engine(rpc, market, executor, signer, state, blocks,
                                  on_tick=(lambda s, e: live.update(_view(s, e))) if live else None,
                                  workspace=workspace, store_url=f"sqlite:///{tmp}/engine.db", simulator=sim,
-                                 api=_api_options(api_port), on_api=announce)
+                                 api=_api_options(api_port), on_api=announce, nodes=[node] if node is not None else None,
+                                 stop_event=stop)
             finally:
                 if live is not None:
                     live.stop()

@@ -51,8 +51,8 @@ def run(
 
     def announce(server) -> None:  # noqa: ANN001
         if not as_json:
-            typer.echo(f"engine API on {server.url} (docs {server.url}/docs, metrics {server.url}/metrics); "
-                       "tokens: mevops engine token create --role viewer|operator|admin", err=True)
+            typer.echo(f"engine API on {server.url} (dashboard {server.url}/, docs {server.url}/docs, metrics "
+                       f"{server.url}/metrics); tokens: mevops engine token create --role viewer|operator|admin", err=True)
 
     opts = RunOptions(rpc=rpc, market=market, chain=chain, executor=executor, live=live, blocks=blocks, store_url=url,
                       api=api, on_api=announce)

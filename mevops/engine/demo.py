@@ -191,8 +191,10 @@ def demo_risk(workspace: Path, weth: str) -> tuple[Any, DemoPricing, int]:
 
 async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, state: DemoState, blocks: int,
                      on_tick: Any = None, *, workspace: Path | None = None, store_url: str | None = None,
-                     simulator: str = "eth_call", api: Any = None, on_api: Any = None) -> None:
-    """``simulator``: "eth_call" (the node) or "revm" (in-process, fed by the engine's events; eth_call fallback)."""
+                     simulator: str = "eth_call", api: Any = None, on_api: Any = None, nodes: list[Any] | None = None,
+                     stop_event: asyncio.Event | None = None) -> None:
+    """``simulator``: "eth_call" (the node) or "revm" (in-process, fed by the engine's events; eth_call fallback).
+    ``nodes``: the lifecycle nodes the API's Nodes page shows. ``blocks`` 0: run until ``stop_event`` is set."""
     from mevops.engine.chain.nonce import NonceManager
     from mevops.engine.collectors.blocks import BlockCollector
     from mevops.engine.collectors.pool_logs import PoolLogCollector
@@ -277,6 +279,11 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
                                 queue_sizes=engine.queue_sizes,
                                 rpc_stats=lambda: {"calls": rpc.stats.calls, "errors": rpc.stats.errors,
                                                    "latency_s": rpc.stats.latency_s, "failovers": 0})
+        service.tokens[weth] = ("WETH", 18)
+        if nodes:
+            from mevops.engine.api.nodes import NodeMonitor
+
+            service.node_monitor = NodeMonitor(lambda: list(nodes), interval=5.0)
         server = ApiServer(create_app(service), api)
         await server.start()
         if on_api is not None:
@@ -285,7 +292,8 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
     actor = asyncio.create_task(market_actor(rpc, market, DEV_ACCOUNTS[2], state, stop))
     await engine.start()
     try:
-        while engine.metrics.last_block < state.start_block + blocks:
+        while (engine.metrics.last_block < state.start_block + blocks if blocks
+               else not (stop_event is not None and stop_event.is_set())):
             await asyncio.sleep(0.2)
             state.blocks = max(0, engine.metrics.last_block - state.start_block)
             state.opportunities = engine.metrics.actions.get(strategy.name, 0)

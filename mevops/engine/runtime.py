@@ -152,6 +152,7 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
     server = None
     if opts.api is not None:
         from mevops.engine.api.app import create_app
+        from mevops.engine.api.nodes import NodeMonitor, workspace_nodes
         from mevops.engine.api.server import ApiServer
         from mevops.engine.api.service import EngineService
 
@@ -160,6 +161,8 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
                                 rpc_stats=lambda: {"calls": rpc.stats.calls, "errors": rpc.stats.errors,
                                                    "latency_s": rpc.stats.latency_s, "failovers": rpc.stats.failovers})
         service.router = router
+        service.tokens[weth] = ("WETH", 18)
+        service.node_monitor = NodeMonitor(workspace_nodes(ws, env, ws.target_root(None)))
         service.on_config.append(lambda new: [setattr(s.settings, "max_gas_price", new.mev.max_gas_price)
                                               for s in engine.strategies if hasattr(s, "settings")])
         for rec in records:

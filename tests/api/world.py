@@ -74,7 +74,7 @@ class World:
 
 @contextlib.asynccontextmanager
 async def api_world(workspace: Path, *, tick: float = 0.05, store_url: str | None = None, env: dict[str, str] | None = None,
-                    client_buffer: int = 256, replay: int = 1000, start_engine: bool = True):
+                    client_buffer: int = 256, replay: int = 1000, start_engine: bool = True, node_monitor: Any = None):
     import os
 
     from mevops.config.validate import effective_config
@@ -122,6 +122,8 @@ async def api_world(workspace: Path, *, tick: float = 0.05, store_url: str | Non
                 router.paper_strategies.add(rec.name)
                 engine.add_strategy(ScriptedStrategy(rec.name))
                 service.loaded_text[rec.name] = rec.path.read_text()
+    service.node_monitor = node_monitor
+    service.tokens[WETH] = ("WETH", 18)
     server = ApiServer(create_app(service), ApiOptions(port=0))
     world = World(server.url, service, engine, store)
     for role in ROLES:

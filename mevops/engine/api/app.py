@@ -13,7 +13,8 @@ Every mutating call is written to the audit log (who, what, when; secrets redact
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import re
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -165,6 +166,13 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
                               "Bearer tokens with roles viewer < operator < admin (`mevops engine token create`).")
     app.state.service = service
     app.state.background = [service.publish_forever]   # started by ApiServer with the server
+    if service.node_monitor is not None:
+        monitor = service.node_monitor
+
+        async def watch_nodes() -> None:
+            await monitor.run(lambda snapshot: service.hub.publish("nodes", snapshot))
+
+        app.state.background.append(watch_nodes)
 
     def bearer(request: Request) -> str | None:
         header = request.headers.get("authorization", "")
@@ -262,6 +270,23 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
                     item[k] = str(item[k])    # exact: beyond 2**53
         return JSON({"items": items, "total": result.total, "page": result.page, "page_size": result.page_size,
                      "pages": result.pages})
+
+    @app.get(f"{PREFIX}/whoami", tags=["auth"], summary="The presented token's name and role (what a client may show)")
+    async def whoami(who: Viewer) -> JSON:
+        return JSON({"who": who.who, "name": who.name, "role": who.role, "token_id": who.token_id})
+
+    @app.get(f"{PREFIX}/history/pnl", tags=["history"],
+             summary="Cumulative realised profit per token over mined trades (oldest first), gas spent, USD value")
+    async def pnl(_: Viewer, since: datetime | None = None) -> JSON:
+        if since is None:
+            since = datetime.now(timezone.utc) - timedelta(days=1)
+        return JSON(await asyncio.to_thread(service.pnl_series, since))
+
+    @app.get(f"{PREFIX}/nodes", tags=["nodes"],
+             summary="Per chain and network: backend service states, head, lag, peers, sync state, last backup")
+    async def nodes(_: Viewer) -> JSON:
+        monitor = service.node_monitor
+        return JSON(monitor.snapshot if monitor is not None else {"checked_at": None, "items": []})
 
     @app.get(f"{PREFIX}/strategies", tags=["strategies"])
     async def strategies(_: Viewer) -> JSON:
@@ -377,6 +402,8 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
         records = await asyncio.to_thread(store.audit_log, limit=limit)
         return JSON({"items": [vars(r) for r in records]})
 
+    mount_dashboard(app)
+
     # -- streams -------------------------------------------------------------------------------------
     @app.websocket(f"{PREFIX}/stream/{{topic}}")
     async def stream(websocket: WebSocket, topic: str, since: int | None = None) -> None:
@@ -425,6 +452,57 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
             await asyncio.wait_for(websocket.close(code, reason), CLOSE_TIMEOUT_S)
 
     return app
+
+
+UI_HEADERS = {
+    # the dashboard talks only to this origin (REST + its WebSocket streams); no third-party code
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+                               "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+}
+
+
+TOP_LEVEL_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.(?:svg|png|ico|txt|webmanifest)")
+
+
+def mount_dashboard(app: FastAPI) -> None:
+    """The web dashboard under ``/``: index.html never cached (it names the current assets), the
+    content-hashed ``assets/`` cached for good. Without a build, ``/`` says how to make one."""
+    from fastapi.responses import FileResponse, HTMLResponse
+    from starlette.staticfiles import StaticFiles
+
+    from mevops.web import STATIC
+
+    index = STATIC / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard() -> Response:
+        if not index.is_file():
+            return HTMLResponse("<!doctype html><title>mevops</title><p>The dashboard is not built: run "
+                                "<code>npm --prefix web ci &amp;&amp; npm --prefix web run build</code>.</p>",
+                                status_code=503, headers=UI_HEADERS)
+        return FileResponse(index, headers={**UI_HEADERS, "Cache-Control": "no-cache"})
+
+    class Assets(StaticFiles):
+        async def check_config(self) -> None:
+            if (STATIC / "assets").is_dir():   # not built: every asset is a 404, not a 500
+                await super().check_config()
+
+        async def get_response(self, path: str, scope: Any) -> Response:
+            response = await super().get_response(path, scope)
+            if response.status_code == 200:
+                response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+                response.headers["X-Content-Type-Options"] = "nosniff"
+            return response
+
+    app.mount("/assets", Assets(directory=STATIC / "assets", check_dir=False), name="assets")
+
+    @app.get("/{name}", include_in_schema=False)
+    async def top_level_file(name: str) -> Response:
+        file = STATIC / name
+        if not TOP_LEVEL_FILE.fullmatch(name) or not file.is_file():
+            raise HTTPException(404, "Not Found")
+        return FileResponse(file, headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 
 async def _pump(websocket: WebSocket, sub: Any, backlog: list[dict[str, Any]], missed: bool) -> None:

@@ -86,6 +86,8 @@ class EngineService:
         self.held_off: set[str] = set()   # loaded but disabled (by an operator or by its file): trading/start keeps them off
         self.limiter_hooks: list[Callable[[Any], None]] = []
         self._metrics_task: asyncio.Task | None = None
+        self.node_monitor: Any = None   # a NodeMonitor (GET /nodes, the nodes stream), or None: no nodes known
+        self.tokens: dict[str, tuple[str, int]] = {}   # token address (lower) → (symbol, decimals), for the dashboard
         engine.on_action = self.on_action
         previous = engine.on_result
 
@@ -236,6 +238,47 @@ class EngineService:
             return []
         pending = await asyncio.to_thread(self.store.pending_trades, self.chain)
         return [{"id": p.id, "tx_hash": p.tx_hash, "nonce": p.nonce, "status": p.status} for p in pending]
+
+    def token_meta(self, token: str) -> tuple[str, int]:
+        return self.tokens.get(token.lower(), (f"{token[:6]}…{token[-4:]}" if len(token) > 12 else token, 18))
+
+    def pnl_series(self, since: Any = None, limit: int = 5000) -> dict[str, Any]:
+        """Cumulative realised profit per token over the mined trades since ``since`` (oldest first;
+        the newest ``limit`` trades), gas spent on them, and their USD value when prices are known.
+        Amounts are exact integers (as strings): they exceed 2**53."""
+        items: list[Any] = []
+        if self.store is not None:
+            page = 1
+            while len(items) < limit:
+                result = self.store.trades(chain=None, status="mined", since=since, page=page, page_size=1000)
+                items.extend(result.items)
+                if page >= result.pages:
+                    break
+                page += 1
+        items = sorted(items[:limit], key=lambda t: (t.created_at, t.id))
+        series: dict[str, dict[str, Any]] = {}
+        gas = 0
+        usd: float | None = 0.0 if self.pricing is not None else None
+        for t in items:
+            gas += t.gas_cost_wei or 0
+            if t.realized_profit is None:
+                continue
+            entry = series.get(t.token.lower())
+            if entry is None:
+                symbol, decimals = self.token_meta(t.token)
+                entry = series[t.token.lower()] = {"token": t.token, "symbol": symbol, "decimals": decimals, "points": [], "_sum": 0}
+            entry["_sum"] += t.realized_profit
+            entry["points"].append({"at": t.created_at, "cumulative": str(entry["_sum"]), "tx_hash": t.tx_hash,
+                                    "strategy": t.strategy, "chain": t.chain})
+            if usd is not None:
+                try:
+                    usd += self.pricing.usd_value(t.chain, t.token, t.realized_profit) / USD_SCALE
+                except Exception:  # noqa: BLE001 - no price for this token: left out of the USD sum
+                    pass
+        for entry in series.values():
+            entry.pop("_sum")
+        return {"series": list(series.values()), "gas_spent_wei": str(gas), "trades": len(items),
+                "realized_usd": None if usd is None else round(usd, 6)}
 
     def risk_state(self) -> dict[str, Any]:
         if self.risk is None:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-TOPICS = ("opportunities", "trades", "metrics", "alerts")
+TOPICS = ("opportunities", "trades", "metrics", "alerts", "nodes")
 SLOW_CLIENT_CLOSE = 1013  # RFC 6455 "Try Again Later"
 
 
