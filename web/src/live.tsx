@@ -1,0 +1,140 @@
+/**
+ * Live data: one StreamClient per topic for the whole signed-in session (they outlive page
+ * changes), the engine status (GET /status, then the metrics stream), the nodes snapshot,
+ * recent alerts, and an event bus the pages subscribe to for opportunities and trades.
+ * `resync[topic]` grows on a gap: pages depending on that topic refetch over REST.
+ */
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { ApiError } from './lib/api';
+import { StreamClient, type StreamMessage, type StreamState, type WebSocketFactory } from './lib/stream';
+import { useSession } from './session';
+import type { AlertItem, NodesSnapshot, Status } from './types';
+
+export const TOPICS = ['metrics', 'opportunities', 'trades', 'alerts', 'nodes'] as const;
+export type Topic = (typeof TOPICS)[number];
+/** Streams this page may do without (an engine that has no such topic closes it as unknown). */
+const OPTIONAL: Topic[] = ['nodes'];
+const MAX_ALERTS = 100;
+
+type Listener = (message: StreamMessage) => void;
+
+export interface Live {
+  status: Status | null;
+  setStatus: (update: (s: Status | null) => Status | null) => void;
+  nodes: NodesSnapshot | null;
+  nodesAvailable: boolean;
+  alerts: AlertItem[];
+  states: Record<Topic, StreamState>;
+  connection: 'live' | 'reconnecting';
+  resync: Record<Topic, number>;
+  subscribe: (topic: Topic, listener: Listener) => () => void;
+  refreshStatus: () => void;
+}
+
+const LiveContext = createContext<Live | null>(null);
+
+export function useLive(): Live {
+  const live = useContext(LiveContext);
+  if (!live) throw new Error('useLive outside LiveProvider');
+  return live;
+}
+
+/** Subscribe to one topic's messages while mounted (the handler may change between renders). */
+export function useStream(topic: Topic, handler: Listener): void {
+  const { subscribe } = useLive();
+  const ref = useRef(handler);
+  ref.current = handler;
+  useEffect(() => subscribe(topic, (m) => ref.current(m)), [subscribe, topic]);
+}
+
+export function connectionOf(states: Record<Topic, StreamState>): 'live' | 'reconnecting' {
+  return TOPICS.every((t) => states[t] === 'live' || (OPTIONAL.includes(t) && states[t] === 'unavailable')) ? 'live' : 'reconnecting';
+}
+
+const initial = <T,>(value: T) => Object.fromEntries(TOPICS.map((t) => [t, value])) as Record<Topic, T>;
+
+export function LiveProvider({ children, createSocket, streamBase }: { children: ReactNode; createSocket?: WebSocketFactory; streamBase?: string }) {
+  const { api, token, logout } = useSession();
+  const [status, setStatusState] = useState<Status | null>(null);
+  const [nodes, setNodes] = useState<NodesSnapshot | null>(null);
+  const [nodesAvailable, setNodesAvailable] = useState(true);
+  const [alerts, setAlerts] = useState<AlertItem[]>([]);
+  const [states, setStates] = useState<Record<Topic, StreamState>>(() => initial<StreamState>('connecting'));
+  const [resync, setResync] = useState<Record<Topic, number>>(() => initial(0));
+  const listeners = useRef(new Map<Topic, Set<Listener>>());
+
+  const subscribe = useCallback((topic: Topic, listener: Listener) => {
+    let set = listeners.current.get(topic);
+    if (!set) listeners.current.set(topic, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }, []);
+
+  const setStatus = useCallback((update: (s: Status | null) => Status | null) => setStatusState(update), []);
+
+  const refreshStatus = useCallback(() => {
+    api.get<Status>('/status').then(setStatusState, () => undefined);
+  }, [api]);
+
+  const refreshNodes = useCallback(() => {
+    api.get<NodesSnapshot>('/nodes').then(
+      (snapshot) => {
+        setNodes(snapshot);
+        setNodesAvailable(true);
+      },
+      (err) => {
+        if (err instanceof ApiError && err.status === 404) setNodesAvailable(false);
+      },
+    );
+  }, [api]);
+
+  useEffect(() => {
+    refreshStatus();
+    refreshNodes();
+  }, [refreshStatus, refreshNodes]);
+
+  useEffect(() => {
+    const clients = TOPICS.map((topic) => {
+      const client = new StreamClient({
+        topic,
+        token,
+        base: streamBase,
+        createSocket,
+        // alerts: everything the engine still buffers, so the overview shows the recent ones
+        since: topic === 'alerts' ? 0 : null,
+        onState: (state) => {
+          setStates((prev) => (prev[topic] === state ? prev : { ...prev, [topic]: state }));
+          if (topic === 'nodes' && state === 'unavailable') setNodesAvailable(false);
+        },
+        onAuthFailure: () => logout('invalid token: the engine refused the stream'),
+        onGap: () => {
+          setResync((prev) => ({ ...prev, [topic]: prev[topic] + 1 }));
+          if (topic === 'metrics') refreshStatus();
+          if (topic === 'nodes') refreshNodes();
+        },
+        onMessage: (message) => {
+          if (topic === 'metrics') setStatusState(message.data as Status);
+          else if (topic === 'nodes') setNodes(message.data as NodesSnapshot);
+          else if (topic === 'alerts') {
+            setAlerts((prev) => {
+              if (prev.some((a) => a.seq === message.seq)) return prev;
+              return [{ seq: message.seq, at: message.at, data: message.data as AlertItem['data'] }, ...prev].slice(0, MAX_ALERTS);
+            });
+          }
+          listeners.current.get(topic)?.forEach((fn) => fn(message));
+        },
+      });
+      client.start();
+      return client;
+    });
+    return () => clients.forEach((c) => c.stop());
+  }, [token, logout, createSocket, streamBase, refreshStatus, refreshNodes]);
+
+  const value = useMemo<Live>(
+    () => ({ status, setStatus, nodes, nodesAvailable, alerts, states, connection: connectionOf(states), resync, subscribe, refreshStatus }),
+    [status, setStatus, nodes, nodesAvailable, alerts, states, resync, subscribe, refreshStatus],
+  );
+  return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
+}

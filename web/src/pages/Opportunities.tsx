@@ -1,0 +1,127 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Amount, ErrorNote, StatusBadge, TxHash } from '../components/bits';
+import { errorText } from '../lib/api';
+import { formatTime, shortHash } from '../lib/format';
+import { addOpportunity, applyTradeEvent, outcome } from '../lib/opportunities';
+import { tokenMeta } from '../lib/tokens';
+import { useLive, useStream } from '../live';
+import { useSession } from '../session';
+import type { Hop, Opportunity, TradeEvent } from '../types';
+
+function Cycle({ hops }: { hops: Hop[] }) {
+  if (!hops?.length) return <span className="muted">—</span>;
+  const path = [hops[0].token_in, ...hops.map((h) => h.token_out)].map((t) => tokenMeta(t).symbol);
+  const fees = hops.map((h) => `${h.fee_bps} bps`).join(' / ');
+  return (
+    <span title={hops.map((h) => `${shortHash(h.pool)}: ${tokenMeta(h.token_in).symbol}→${tokenMeta(h.token_out).symbol} (${h.fee_bps} bps)`).join('\n')}>
+      {path.join(' → ')} <span className="muted small">({hops.length} hops · {fees})</span>
+    </span>
+  );
+}
+
+export function Opportunities() {
+  const { api } = useSession();
+  const { resync } = useLive();
+  const [rows, setRows] = useState<Opportunity[]>([]);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [strategy, setStrategy] = useState('');
+  const [status, setStatus] = useState('');
+  const [paused, setPaused] = useState(false);
+
+  const load = useCallback(() => {
+    api.get<{ items: Opportunity[] }>('/opportunities', { limit: 200 }).then(
+      (body) => {
+        // keep what streamed in meanwhile; the REST answer is the base
+        setRows((prev) => {
+          const byId = new Map(body.items.map((o) => [o.id, o]));
+          const newer = prev.filter((o) => !byId.has(o.id) && o.found_at > (body.items[0]?.found_at ?? 0));
+          return [...newer, ...body.items].slice(0, 200);
+        });
+        setLoaded(true);
+        setError(null);
+      },
+      (err) => setError(errorText(err)),
+    );
+  }, [api]);
+
+  useEffect(load, [load, resync.opportunities, resync.trades]);
+
+  useStream('opportunities', (m) => {
+    if (!paused) setRows((prev) => addOpportunity(prev, m.data as Opportunity));
+  });
+  useStream('trades', (m) => setRows((prev) => applyTradeEvent(prev, m.data as TradeEvent)));
+
+  const strategies = useMemo(() => [...new Set(rows.map((r) => r.strategy))].sort(), [rows]);
+  const statuses = useMemo(() => [...new Set(rows.map((r) => r.status))].sort(), [rows]);
+  const shown = rows.filter((r) => (!strategy || r.strategy === strategy) && (!status || r.status === status));
+
+  return (
+    <section className="card">
+      <div className="toolbar">
+        <label>
+          Strategy
+          <select value={strategy} onChange={(e) => setStrategy(e.target.value)} aria-label="Filter by strategy">
+            <option value="">all</option>
+            {strategies.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Status
+          <select value={status} onChange={(e) => setStatus(e.target.value)} aria-label="Filter by status">
+            <option value="">all</option>
+            {statuses.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <button type="button" className="ghost" aria-pressed={paused} onClick={() => setPaused((p) => !p)}>
+          {paused ? 'Resume live' : 'Pause live'}
+        </button>
+        <span className="muted small" aria-live="polite">
+          {shown.length} shown · newest first · streamed live
+        </span>
+      </div>
+      <ErrorNote error={error} />
+      <div className="table-wrap">
+        <table aria-label="Opportunities" className="data">
+          <thead>
+            <tr>
+              <th scope="col">Found</th>
+              <th scope="col">Strategy</th>
+              <th scope="col">Block</th>
+              <th scope="col">Cycle</th>
+              <th scope="col" className="r">Size</th>
+              <th scope="col" className="r">Expected profit</th>
+              <th scope="col" className="r">Gas cost</th>
+              <th scope="col" className="r">Net</th>
+              <th scope="col">Status</th>
+              <th scope="col">What became of it</th>
+              <th scope="col">Tx</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((o) => (
+              <tr key={o.id} data-testid="opportunity-row" data-id={o.id} data-status={o.status}>
+                <td className="mono nowrap">{formatTime(o.found_at)}</td>
+                <td>{o.strategy}</td>
+                <td className="num">{o.block}</td>
+                <td><Cycle hops={o.cycle} /></td>
+                <td className="r nowrap"><Amount raw={o.amount_in} token={o.token} /></td>
+                <td className="r nowrap"><Amount raw={o.expected_profit} token={o.token} signed /></td>
+                <td className="r nowrap"><Amount raw={o.gas_cost} token={o.token} /></td>
+                <td className="r nowrap"><Amount raw={o.net_profit} token={o.token} signed /></td>
+                <td><StatusBadge status={o.status} /></td>
+                <td className="small">{outcome(o)}</td>
+                <td><TxHash hash={o.tx_hash} chain={o.chain} /></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {loaded && shown.length === 0 && <p className="muted">No opportunities yet.</p>}
+    </section>
+  );
+}
