@@ -6,6 +6,8 @@ import react from '@vitejs/plugin-react';
 // engine under `/`; `base: './'` keeps every asset URL relative. `npm run dev` proxies the API
 // to a running engine (MEVOPS_API, default the demo's http://127.0.0.1:8090).
 const api = process.env.MEVOPS_API ?? 'http://127.0.0.1:8090';
+// tests format local times: pin the zone so they mean the same on every machine
+process.env.TZ = 'UTC';
 
 export default defineConfig({
   base: './',
@@ -25,6 +27,7 @@ export default defineConfig({
   },
   test: {
     environment: 'jsdom',
+    globals: true,
     include: ['test/**/*.test.{ts,tsx}'],
     setupFiles: ['./test/setup.ts'],
     restoreMocks: true,

@@ -7,6 +7,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from './lib/api';
 import { StreamClient, type StreamMessage, type StreamState, type WebSocketFactory } from './lib/stream';
+import { learnTokens } from './lib/tokens';
 import { useSession } from './session';
 import type { AlertItem, NodesSnapshot, Status } from './types';
 
@@ -29,6 +30,8 @@ export interface Live {
   resync: Record<Topic, number>;
   subscribe: (topic: Topic, listener: Listener) => () => void;
   refreshStatus: () => void;
+  /** grows when token metadata was learned (amounts re-render) */
+  tokens: number;
 }
 
 const LiveContext = createContext<Live | null>(null);
@@ -90,10 +93,20 @@ export function LiveProvider({ children, createSocket, streamBase }: { children:
     );
   }, [api]);
 
+  const [tokens, setTokens] = useState(0);
   useEffect(() => {
     refreshStatus();
     refreshNodes();
-  }, [refreshStatus, refreshNodes]);
+    // token symbols and decimals for every page's amounts
+    const since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
+    api.get<Parameters<typeof learnTokens>[0]>('/history/pnl', { since }).then(
+      (body) => {
+        learnTokens(body);
+        setTokens((n) => n + 1);
+      },
+      () => undefined,
+    );
+  }, [api, refreshStatus, refreshNodes]);
 
   useEffect(() => {
     const clients = TOPICS.map((topic) => {
@@ -133,8 +146,8 @@ export function LiveProvider({ children, createSocket, streamBase }: { children:
   }, [token, logout, createSocket, streamBase, refreshStatus, refreshNodes]);
 
   const value = useMemo<Live>(
-    () => ({ status, setStatus, nodes, nodesAvailable, alerts, states, connection: connectionOf(states), resync, subscribe, refreshStatus }),
-    [status, setStatus, nodes, nodesAvailable, alerts, states, resync, subscribe, refreshStatus],
+    () => ({ status, setStatus, nodes, nodesAvailable, alerts, states, connection: connectionOf(states), resync, subscribe, refreshStatus, tokens }),
+    [status, setStatus, nodes, nodesAvailable, alerts, states, resync, subscribe, refreshStatus, tokens],
   );
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }

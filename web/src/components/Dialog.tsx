@@ -12,7 +12,8 @@ export function Dialog({ label, onClose, children, wide }: { label: string; onCl
     const previous = document.activeElement as HTMLElement | null;
     const node = ref.current;
     const first = node?.querySelector<HTMLElement>('[data-autofocus]') ?? node?.querySelector<HTMLElement>(FOCUSABLE);
-    (first ?? node)?.focus();
+    (first ?? node)?.focus({ preventScroll: true });
+    node?.scrollTo?.(0, 0);
     const onKey = (ev: KeyboardEvent) => {
       if (ev.key === 'Escape') {
         ev.stopPropagation();

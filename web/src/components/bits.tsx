@@ -48,7 +48,7 @@ export function TxHash({ hash, chain, full }: { hash: string | null | undefined;
 
 export function StatusBadge({ status }: { status: string | null | undefined }) {
   const s = status || 'unknown';
-  const tone = ['mined', 'landed', 'active', 'ok', 'paper', 'closed', 'healthy', 'running'].includes(s)
+  const tone = ['mined', 'landed', 'active', 'ok', 'paper', 'closed', 'healthy', 'running', 'synced', 'on'].includes(s)
     ? 'good'
     : ['reverted', 'dropped', 'refused', 'simulated_fail', 'open', 'failed', 'error', 'critical', 'down'].includes(s)
       ? 'bad'

@@ -34,6 +34,14 @@ export function tokenMeta(address: string | null | undefined): TokenMeta {
   return { symbol: shortHash(address), decimals: 18, known: false };
 }
 
+/** Learn from a GET /history/pnl answer: its series' tokens, and its `tokens` map when the engine sends one. */
+export function learnTokens(body: { series?: { token: string; symbol: string; decimals: number }[]; tokens?: Record<string, { symbol: string; decimals: number }> } | null): void {
+  for (const s of body?.series ?? []) registerToken(s.token, s.symbol, s.decimals);
+  for (const [address, meta] of Object.entries(body?.tokens ?? {})) {
+    if (meta && typeof meta.symbol === 'string') registerToken(address, meta.symbol, meta.decimals);
+  }
+}
+
 export function clearLearnedTokens(): void {
   learned.clear();
 }

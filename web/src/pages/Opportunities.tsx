@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Amount, ErrorNote, StatusBadge, TxHash } from '../components/bits';
 import { errorText } from '../lib/api';
-import { formatTime, shortHash } from '../lib/format';
+import { formatTime } from '../lib/format';
 import { addOpportunity, applyTradeEvent, outcome } from '../lib/opportunities';
 import { tokenMeta } from '../lib/tokens';
 import { useLive, useStream } from '../live';
@@ -10,11 +10,13 @@ import type { Hop, Opportunity, TradeEvent } from '../types';
 
 function Cycle({ hops }: { hops: Hop[] }) {
   if (!hops?.length) return <span className="muted">—</span>;
-  const path = [hops[0].token_in, ...hops.map((h) => h.token_out)].map((t) => tokenMeta(t).symbol);
-  const fees = hops.map((h) => `${h.fee_bps} bps`).join(' / ');
+  const name = (t: string) => (tokenMeta(t).known ? tokenMeta(t).symbol : t.slice(0, 6));
+  const path = [hops[0].token_in, ...hops.map((h) => h.token_out)].map(name);
   return (
-    <span title={hops.map((h) => `${shortHash(h.pool)}: ${tokenMeta(h.token_in).symbol}→${tokenMeta(h.token_out).symbol} (${h.fee_bps} bps)`).join('\n')}>
-      {path.join(' → ')} <span className="muted small">({hops.length} hops · {fees})</span>
+    <span className="cycle" title={hops.map((h) => `pool ${h.pool}: ${tokenMeta(h.token_in).symbol} → ${tokenMeta(h.token_out).symbol} (${h.fee_bps} bps)`).join('\n')}>
+      <span className="nowrap">{path.join(' → ')}</span>
+      <br />
+      <span className="muted small nowrap">{hops.length} hops · fees {hops.map((h) => h.fee_bps).join('/')} bps</span>
     </span>
   );
 }

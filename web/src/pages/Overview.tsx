@@ -4,7 +4,7 @@ import { LineChart } from '../components/Chart';
 import { ApiError, errorText } from '../lib/api';
 import { formatDuration, formatEth, formatInt, formatTime, formatUsd } from '../lib/format';
 import { appendProfit, toChartData, totals, type PnlResponse, type PnlSeries } from '../lib/pnl';
-import { registerToken, tokenMeta } from '../lib/tokens';
+import { learnTokens, tokenMeta } from '../lib/tokens';
 import { useLive, useStream } from '../live';
 import { useSession } from '../session';
 import type { Status, TradeEvent } from '../types';
@@ -42,7 +42,7 @@ export function Overview() {
     const since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
     api.get<PnlResponse>('/history/pnl', { since }).then(
       (body) => {
-        body.series.forEach((s) => registerToken(s.token, s.symbol, s.decimals));
+        learnTokens(body);
         setPnl(body);
         setPnlError(null);
       },

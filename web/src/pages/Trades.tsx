@@ -103,6 +103,8 @@ export function Trades() {
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [selected, setSelected] = useState<Trade | null>(null);
+  // the open trade follows its row when page refetches bring a newer state of it
+  const current = selected ? (page?.items.find((t) => t.id === selected.id) ?? selected) : null;
   const [, setExplorerVersion] = useState(0);
   const request = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -269,7 +271,7 @@ export function Trades() {
           <button type="button" className="ghost" disabled={page.page >= page.pages} onClick={() => goto(page.pages)}>Last page</button>
         </nav>
       )}
-      {selected && <Details trade={selected} onClose={() => setSelected(null)} />}
+      {current && <Details trade={current} onClose={() => setSelected(null)} />}
     </section>
   );
 }
