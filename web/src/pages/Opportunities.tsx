@@ -29,7 +29,7 @@ export function Opportunities() {
   const [error, setError] = useState<string | null>(null);
   const [strategy, setStrategy] = useState('');
   const [status, setStatus] = useState('');
-  const [paused, setPaused] = useState(false);
+  const [frozen, setFrozen] = useState<Opportunity[] | null>(null);
 
   const load = useCallback(() => {
     api.get<{ items: Opportunity[] }>('/opportunities', { limit: 200 }).then(
@@ -50,13 +50,15 @@ export function Opportunities() {
   useEffect(load, [load, resync.opportunities, resync.trades]);
 
   useStream('opportunities', (m) => {
-    if (!paused) setRows((prev) => addOpportunity(prev, m.data as Opportunity));
+    setRows((prev) => addOpportunity(prev, m.data as Opportunity));
   });
   useStream('trades', (m) => setRows((prev) => applyTradeEvent(prev, m.data as TradeEvent)));
 
   const strategies = useMemo(() => [...new Set(rows.map((r) => r.strategy))].sort(), [rows]);
   const statuses = useMemo(() => [...new Set(rows.map((r) => r.status))].sort(), [rows]);
-  const shown = rows.filter((r) => (!strategy || r.strategy === strategy) && (!status || r.status === status));
+  const base = frozen ?? rows;
+  const newer = frozen ? rows.filter((r) => !frozen.some((f) => f.id === r.id)).length : 0;
+  const shown = base.filter((r) => (!strategy || r.strategy === strategy) && (!status || r.status === status));
 
   return (
     <section className="card">
@@ -79,11 +81,11 @@ export function Opportunities() {
             ))}
           </select>
         </label>
-        <button type="button" className="ghost" aria-pressed={paused} onClick={() => setPaused((p) => !p)}>
-          {paused ? 'Resume live' : 'Pause live'}
+        <button type="button" className="ghost" aria-pressed={frozen !== null} onClick={() => setFrozen((f) => (f ? null : rows))}>
+          {frozen ? 'Resume live' : 'Pause live'}
         </button>
         <span className="muted small" aria-live="polite">
-          {shown.length} shown · newest first · streamed live
+          {shown.length} shown · newest first · {frozen ? `paused (${newer} new since)` : 'streamed live'}
         </span>
       </div>
       <ErrorNote error={error} />

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ErrorNote, Meter, StatusBadge } from '../components/bits';
 import { ConfirmStop } from '../components/ConfirmStop';
 import { errorText } from '../lib/api';
@@ -13,6 +13,14 @@ const LIMIT_LABELS: Record<string, string> = {
   hourly_loss: 'Hourly loss',
   total_exposure: 'Total exposure',
 };
+
+/** 0.9962 → "99.6%": never shows 100% while some of the limit is used, nor 0% while some is left. */
+export function headroomPercent(ratio: number): string {
+  const pct = Math.max(0, Math.min(1, ratio)) * 100;
+  if (pct === 100 || pct === 0) return `${pct}%`;
+  const shown = Math.min(99.9, Math.max(0.1, Math.floor(pct * 10) / 10));
+  return `${Number.isInteger(shown) ? shown.toFixed(0) : shown.toFixed(1)}%`;
+}
 
 function breakerState(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -40,6 +48,19 @@ export function Risk() {
   }, [api]);
 
   useEffect(load, [load]);
+
+  // a trade result moves exposure and losses: refetch, at most once a second (no polling)
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (pending.current) clearTimeout(pending.current);
+  }, []);
+  useStream('trades', () => {
+    if (pending.current) return;
+    pending.current = setTimeout(() => {
+      pending.current = null;
+      load();
+    }, 1000);
+  });
 
   // breakers and stops announce themselves as alerts: refetch then (no polling)
   useStream('alerts', (m) => {
@@ -129,7 +150,7 @@ export function Risk() {
           Object.entries(risk.headroom).map(([name, h]) => (
             <div key={name} data-testid="headroom" data-limit={name}>
               <Meter label={LIMIT_LABELS[name] ?? name} ratioUsed={1 - h.headroom_ratio}
-                text={`${formatUsd(h.used_usd)} of ${formatUsd(h.limit_usd)} (${Math.round(h.headroom_ratio * 100)}% headroom)`} />
+                text={`${formatUsd(h.used_usd)} of ${formatUsd(h.limit_usd)} (${headroomPercent(h.headroom_ratio)} headroom)`} />
               <p className="muted small">limit from {h.source}</p>
             </div>
           ))}

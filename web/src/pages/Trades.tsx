@@ -26,7 +26,6 @@ function Details({ trade, onClose }: { trade: Trade; onClose: () => void }) {
   const meta = tokenMeta(trade.token);
   const rows: [string, ReactNode][] = [
     ['Tx hash', <span className="mono break" data-testid="detail-tx">{trade.tx_hash}</span>],
-    ['Explorer', <TxHash hash={trade.tx_hash} chain={trade.chain} full />],
     ['Status', <StatusBadge status={trade.status} />],
     ['Reason', trade.reason || '—'],
     ['Chain', trade.chain],
@@ -45,6 +44,7 @@ function Details({ trade, onClose }: { trade: Trade; onClose: () => void }) {
     ['Created', formatTime(trade.created_at)],
     ['Updated', formatTime(trade.updated_at)],
   ];
+  if (explorerTemplate()) rows.splice(1, 0, ['Explorer', <TxHash hash={trade.tx_hash} chain={trade.chain} full />]);
   return (
     <Dialog label="Trade details" onClose={onClose} wide>
       <h2>Trade details</h2>
