@@ -173,6 +173,35 @@ def health(ctx: typer.Context, chain: str, network: Optional[str] = NETWORK, roo
     run_health(_nodes(ctx, chain, network, root, env), reference, watch, interval, as_json)
 
 
+@app.command("exporter")
+def exporter(ctx: typer.Context, host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+             port: int = typer.Option(9310, "--port", min=0, max=65535,
+                                      help="Port (9310: where the rendered Prometheus configs scrape it; 0: a free one)."),
+             interval: float = typer.Option(15.0, "--interval", min=1.0, help="Seconds between health rounds."),
+             root: Optional[str] = ROOT, env: Optional[str] = ENV) -> None:
+    """Serve mevops_node_* (head, reference head, peers, syncing, RPC up and latency) for every enabled node."""
+    import asyncio
+    import signal
+
+    from mevops.lifecycle.exporter import serve
+    from mevops.lifecycle.monitor import NodeMonitor, workspace_nodes
+    from mevops.workspace import Workspace
+
+    ws = Workspace.open(ctx.obj.get("workspace") if ctx.obj else None)
+    nodes = workspace_nodes(ws, ws.environment(env), ws.target_root(root))
+    monitor = NodeMonitor(nodes, interval=interval)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(monitor, host, port, stop=stop, on_listen=lambda h, p: typer.echo(
+            f"node-health exporter on http://{h}:{p}/metrics ({len(nodes())} nodes, every {interval:g}s)", err=True))
+
+    asyncio.run(main())
+
+
 @app.command("backup")
 def backup(ctx: typer.Context, chain: str, network: str = typer.Option(..., "--network", "-n"), backend: Optional[str] = BACKEND,
            keep: int = typer.Option(7, "--keep", help="Archives to keep (retention)."),

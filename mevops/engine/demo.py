@@ -281,7 +281,7 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
                                                    "latency_s": rpc.stats.latency_s, "failovers": 0})
         service.tokens[weth] = ("WETH", 18)
         if nodes:
-            from mevops.engine.api.nodes import NodeMonitor
+            from mevops.lifecycle.monitor import NodeMonitor
 
             service.node_monitor = NodeMonitor(lambda: list(nodes), interval=5.0)
         server = ApiServer(create_app(service), api)

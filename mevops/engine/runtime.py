@@ -152,7 +152,7 @@ async def run(ws: Any, env: str, opts: RunOptions, signer: Any) -> RunReport:
     server = None
     if opts.api is not None:
         from mevops.engine.api.app import create_app
-        from mevops.engine.api.nodes import NodeMonitor, workspace_nodes
+        from mevops.lifecycle.monitor import NodeMonitor, workspace_nodes
         from mevops.engine.api.server import ApiServer
         from mevops.engine.api.service import EngineService
 

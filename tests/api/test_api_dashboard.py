@@ -14,7 +14,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from mevops.engine.api import nodes as nodes_mod
+from mevops.lifecycle import monitor as nodes_mod
 from tests.api.world import STRATEGY, WETH, api_world
 
 OTHER = "0x" + "33" * 20

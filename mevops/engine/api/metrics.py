@@ -24,12 +24,15 @@ SPECS = {m.name: m for m in ENGINE_METRICS}
 USD = 10**6
 
 
-class _Families:
-    def __init__(self) -> None:
+class Families:
+    """Metric families of one scrape, checked against a list of MetricSpecs (names, types, labels)."""
+
+    def __init__(self, specs: dict[str, Any] = SPECS) -> None:
+        self.specs = specs
         self.families: dict[str, Metric] = {}
 
     def add(self, name: str, value: float, **labels: Any) -> None:
-        spec = SPECS[name]
+        spec = self.specs[name]
         family = self.families.get(name)
         if family is None:
             if spec.type == "counter":
@@ -44,7 +47,7 @@ class _Families:
     def declare(self, name: str) -> None:
         """An empty family still documents itself (HELP/TYPE) before its first sample."""
         if name not in self.families:
-            spec = SPECS[name]
+            spec = self.specs[name]
             cls = CounterMetricFamily if spec.type == "counter" else GaugeMetricFamily
             self.families[name] = cls(name.removesuffix("_total") if spec.type == "counter" else name, spec.help,
                                       labels=list(spec.labels))
@@ -59,7 +62,7 @@ class EngineCollector(Collector):
         e = s.name
         m = s.engine.metrics
         c = s.counters
-        f = _Families()
+        f = Families()
         f.add("mevops_engine_running", 1 if s.engine.running.is_set() else 0, engine=e)
         f.add("mevops_engine_trading_enabled", 1 if s.trading else 0, engine=e)
         f.add("mevops_engine_active_signer", 1 if s.replica.get("role") == "active" else 0, engine=e)

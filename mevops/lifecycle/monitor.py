@@ -1,10 +1,10 @@
-"""The nodes the dashboard shows: per chain and network, what the lifecycle layer knows.
+"""What the lifecycle layer knows of each node, kept fresh: for the dashboard and the exporter.
 
 A background task checks every node each ``interval`` seconds — the backend's service states
 (in a thread, bounded by a timeout: a docker or kubernetes backend may be slow or absent), the
 health checks of ``mevops chain health`` (head, lag vs the reference, peers, sync state) and the
-newest backup archive — and keeps the last answer for ``GET /api/v1/nodes`` and the ``nodes``
-stream. A request never waits on a node.
+newest backup archive — and keeps the last answer for the engine API's ``GET /api/v1/nodes`` and
+``nodes`` stream and for ``mevops chain exporter`` (``mevops_node_*``). A reader never waits on a node.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("mevops.engine.api.nodes")
+log = logging.getLogger("mevops.lifecycle.monitor")
 STATUS_TIMEOUT_S = 3.0
 _LAG = re.compile(r"^(-?\d+) blocks behind")
 _PEERS = re.compile(r"^(\d+)")
@@ -88,6 +88,7 @@ class NodeMonitor:
         # two threads, never the loop's default pool that token lookups use, and one call per node at a time
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="node-status")
         self.inflight: dict[str, asyncio.Future] = {}
+        self.reports: dict[str, tuple[Any, list[Any]]] = {}   # node name → (node, its clients' last HealthReports)
 
     async def services(self, node: Any) -> list[dict[str, Any]]:
         future = self.inflight.get(node.name)
@@ -103,6 +104,7 @@ class NodeMonitor:
         from mevops.lifecycle.health import check_node
 
         states, reports = await asyncio.gather(self.services(node), check_node(node))
+        self.reports[node.name] = (node, reports)
         return summarise(node, states, reports, last_backup(node))
 
     async def refresh(self) -> dict[str, Any]:
