@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from mevops.config.snapshot import ChainMethods
 from mevops.config.types import Bytes, Millis, Name, Port, PositiveInt, Seconds, Strict
 
 NetworkKey = Literal["mainnet", "testnet", "local"]
@@ -133,7 +134,9 @@ class NativeCurrency(Strict):
     decimals: int = 18
 
 
-class Chain(Strict):
+class Chain(ChainMethods, Strict):
+    """A chain of the catalog (what runs where: ``ChainMethods``)."""
+
     name: Name
     display_name: str
     family: Literal["evm", "solana"]
@@ -164,21 +167,3 @@ class Chain(Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-    # -- what runs where -------------------------------------------------
-    def clients_for(self, network: str, selected: dict[str, str] | None = None) -> dict[str, str]:
-        """role → client name that runs on ``network`` (``selected`` overrides the defaults)."""
-        if network == "local":
-            return {"devnet": self.defaults["devnet"]}
-        chosen = {role: name for role, name in self.defaults.items() if role != "devnet"}
-        chosen.update(selected or {})
-        return {role: name for role, name in chosen.items() if network in self.clients[name].networks}
-
-    def host_ports(self, network: str, selected: dict[str, str] | None = None) -> dict[tuple[str, str], int]:
-        """(client, port name) → host port for ``network``."""
-        offset = self.networks[network].port_offset
-        return {
-            (client, port_name): port + offset
-            for client in self.clients_for(network, selected).values()
-            for port_name, port in self.clients[client].ports.items()
-        }

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from mevops.catalog.models import Backend, NetworkKey, Role
+from mevops.config.snapshot import EffectiveConfigMethods
 from mevops.config.types import (
     EthAmount,
     Fraction,
@@ -28,11 +29,11 @@ from mevops.config.types import (
     Seconds,
     Strict,
 )
+from mevops.strategies import STAGES  # noqa: F401  (re-exported; defined where pydantic is not imported)
 
 Environment = Name
 StrategyType = Literal["arbitrage", "liquidation", "backrun", "flash_loan", "sandwich_protection", "sandwich"]
 STRATEGY_TYPES: tuple[str, ...] = StrategyType.__args__  # type: ignore[attr-defined]
-STAGES: tuple[str, ...] = ("research", "testing", "active", "archived")
 
 
 # -- config/global.yml: global ---------------------------------------------------------------
@@ -199,16 +200,13 @@ class StrategyPolicy(Strict):
 
 
 # -- the effective configuration ------------------------------------------------------------
-class EffectiveConfig(Strict):
+class EffectiveConfig(EffectiveConfigMethods, Strict):
     global_: GlobalSection = Field(alias="global")
     chains: dict[Name, ChainSettings] = {}
     mev: MevSection
     mev_engine: MevEngine
     strategy_policy: StrategyPolicy = StrategyPolicy()
     risk_limits: RiskLimits
-
-    def enabled_chains(self) -> dict[str, ChainSettings]:
-        return {name: c for name, c in self.chains.items() if c.enabled}
 
 
 from mevops.config.marker import WorkspaceMarker  # noqa: E402,F401  (re-exported)

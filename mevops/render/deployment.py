@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mevops.config.models import STAGES
 from mevops.config.units import parse_bytes
 from mevops.output import mask_secrets
 from mevops.render.context import PUBLIC_PORTS  # port names peers on the internet must reach
+from mevops.strategies import STAGES
 
 if TYPE_CHECKING:
     from mevops.render.context import RenderContext

@@ -37,18 +37,15 @@ def check_root(root: Path) -> None:
         raise MevopsError(Problem(str(root), None, "--root", f"{probe} is not writable"))
 
 
-def load_context(ws, req: RenderRequest) -> RenderContext:  # noqa: ANN001
-    from mevops.config.validate import validate_workspace
+def load_context(ws, req: RenderRequest, inputs_fingerprint: str | None = None) -> RenderContext:  # noqa: ANN001
+    from mevops.render.inputs import load_inputs
 
-    report = validate_workspace(ws, req.env)
-    if not report.ok:
-        raise MevopsError(report.problems)
-    assert report.config is not None
-    enabled = report.config.enabled_chains()
+    inputs = load_inputs(ws, req.env, inputs_fingerprint)
+    enabled = inputs.config.enabled_chains()
     problems = []
     for chain in req.chains or []:
-        if chain not in report.catalog:
-            problems.append(Problem("--chain", None, chain, f"unknown chain (known: {', '.join(sorted(report.catalog))})"))
+        if chain not in inputs.catalog:
+            problems.append(Problem("--chain", None, chain, f"unknown chain (known: {', '.join(sorted(inputs.catalog))})"))
         elif chain not in enabled:
             problems.append(Problem("--chain", None, chain, f"not enabled in the {req.env} config"))
     for network in req.networks or []:
@@ -60,31 +57,19 @@ def load_context(ws, req: RenderRequest) -> RenderContext:  # noqa: ANN001
         raise MevopsError(problems)
     from mevops.render.context import build_context
 
-    return build_context(report.config, report.catalog, report.strategies, req.root, req.env)
+    return build_context(inputs.config, inputs.catalog, inputs.strategies, req.root, req.env)
 
 
-INPUT_DIRS = ("config", "environments", "mev/config", "mev/strategies", "chains")
-
-
-def fingerprint(ws, req: RenderRequest, templates: Path) -> str:  # noqa: ANN001
-    """A hash of everything a render reads: workspace files, templates, request, MEVOPS_* and mevops' code."""
+def fingerprint(inputs: str, req: RenderRequest, templates: Path) -> str:
+    """A hash of everything a render reads: the inputs' fingerprint (workspace files, MEVOPS_*,
+    mevops' code; ``mevops.render.inputs.input_fingerprint``), the request and the templates."""
     import hashlib
 
-    from mevops import __version__
-
-    h = hashlib.sha256(repr((__version__, req.env, str(req.root), req.chains, req.networks)).encode())
-    for name in sorted(k for k in os.environ if k.startswith("MEVOPS_")):
-        h.update(f"{name}={os.environ[name]}\0".encode())
-    sources = [(ws.root, ws.root / "mevops.yml")]
-    sources += [(ws.root, p) for d in INPUT_DIRS for p in sorted((ws.root / d).rglob("*")) if p.is_file()]
-    sources += [(templates, p) for p in sorted(templates.rglob("*")) if p.is_file()]
-    for base, path in sources:
-        h.update(f"{path.relative_to(base)}\0".encode())
-        h.update(path.read_bytes())
-    package = Path(__file__).resolve().parent.parent
-    for path in sorted(package.rglob("*.py")):  # code changes invalidate too (cheap: stat only)
-        st = path.stat()
-        h.update(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+    h = hashlib.sha256(repr((inputs, str(req.root), req.chains, req.networks)).encode())
+    for path in sorted(templates.rglob("*")):
+        if path.is_file():
+            h.update(f"{path.relative_to(templates)}\0".encode())
+            h.update(path.read_bytes())
     return h.hexdigest()
 
 
@@ -102,17 +87,20 @@ def render(ws, req: RenderRequest) -> Outcome:  # noqa: ANN001
     templates = templates_root()
     manifest = Manifest.load(req.root)
     full = not (req.chains or req.networks)
+    from mevops.render.inputs import input_fingerprint
+
+    source = input_fingerprint(ws, req.env)
     inputs = None
     if full and manifest.inputs is not None:  # a root rendered before: maybe nothing changed at all
-        inputs = fingerprint(ws, req, templates)
+        inputs = fingerprint(source, req, templates)
         if not req.force and manifest.inputs == inputs and _untouched_since_last_render(manifest):
             return Outcome([Action(rel, "unchanged") for rel in manifest.files], cached=True)
 
     from mevops.render.plan import plan_tree
 
-    ctx = load_context(ws, req)
-    # a first render computes the fingerprint next to the templates (in the render's second process)
-    side = (lambda: fingerprint(ws, req, templates)) if full and inputs is None else None
+    ctx = load_context(ws, req, source)
+    # a first render hashes the templates next to rendering them (in the render's second process)
+    side = (lambda: fingerprint(source, req, templates)) if full and inputs is None else None
     planned, side_inputs = plan_tree(templates, ctx, side)
     inputs = inputs if side is None else side_inputs
     chains, networks = set(req.chains or []), set(req.networks or [])

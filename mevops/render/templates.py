@@ -41,14 +41,10 @@ def _yaml_str(value: Any) -> str:
 
 def bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates cached per user (keyed by source checksum, so never stale)."""
-    import os
+    from mevops.render.inputs import user_cache_dir
 
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mevops" / "jinja"
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(str(base)) if os.access(base, os.W_OK) else None
+    base = user_cache_dir("jinja")
+    return jinja2.FileSystemBytecodeCache(str(base)) if base is not None else None
 
 
 def make_environment(root: Path) -> jinja2.Environment:

@@ -6,15 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from mevops.config.models import STAGES
-from mevops.config.problems import validation_problems
 from mevops.config.yamlsafe import YamlDoc, display_path, load_yaml
 from mevops.errors import MevopsError, Problem
-from mevops.strategies.schema import StrategyFile
+from mevops.strategies import STAGES
 
 if TYPE_CHECKING:
+    from mevops.strategies.schema import StrategyFile
     from mevops.workspace import Workspace
 
 @dataclass
@@ -22,20 +19,25 @@ class StrategyRecord:
     path: Path
     stage: str
     doc: YamlDoc
-    spec: StrategyFile
+    spec: "StrategyFile"  # or its snapshot (``mevops.render.inputs``): this module imports no pydantic
 
     @property
     def name(self) -> str:
         return self.spec.strategy.name
 
-def load_strategy(path: Path) -> tuple[YamlDoc, StrategyFile]:
+def load_strategy(path: Path) -> tuple[YamlDoc, "StrategyFile"]:
+    from pydantic import ValidationError
+
+    from mevops.config.problems import validation_problems
+    from mevops.strategies.schema import StrategyFile
+
     doc = load_yaml(path)
     try:
         return doc, StrategyFile.model_validate(doc.data)
     except ValidationError as exc:
         raise MevopsError(validation_problems(exc, lambda p: (doc.file, doc.line_of(p)))) from None
 
-def place_problems(path: Path, base: Path, doc: YamlDoc, spec: StrategyFile) -> list[Problem]:
+def place_problems(path: Path, base: Path, doc: YamlDoc, spec: "StrategyFile") -> list[Problem]:
     """The file must sit at ``<stage>/<type>/<name>.yml``, matching its own header."""
     rel = path.relative_to(base).parts
     shown = display_path(path)

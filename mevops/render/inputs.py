@@ -1,0 +1,145 @@
+"""What a render reads from the workspace: validated once per change, then cached per user.
+
+``load_inputs`` returns the effective config, the chain catalog and the strategies of an
+environment as snapshots (plain objects, see ``mevops.config.snapshot``). The first render of a
+workspace state validates it (pydantic) and stores the snapshots, pickled, under
+``$XDG_CACHE_HOME/mevops/inputs/`` (``~/.cache``; the directory 0700, the files 0600); a later
+render of the same state, in any process and into any target root, reads them back without
+importing pydantic. The stored entry is used only if its fingerprint still matches: a hash of
+every file validation reads (``mevops.yml`` and everything under ``INPUT_DIRS``, bytes and
+names), every MEVOPS_* variable (they layer the config), the environment, the workspace path
+and mevops' own version and code. Anything else — a missing, foreign, truncated or unreadable
+entry, or a cache directory that cannot be written — means validating as if there were no
+cache. Only a valid workspace is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mevops.errors import MevopsError
+
+if TYPE_CHECKING:
+    from mevops.workspace import Workspace
+
+INPUT_DIRS = ("config", "environments", "mev/config", "mev/strategies", "chains")
+FORMAT = b"mevops-inputs-1"
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def user_cache_dir(name: str) -> Path | None:
+    """``$XDG_CACHE_HOME/mevops/<name>`` (``~/.cache``), created private; None if not writable."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mevops" / name
+    try:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return base if os.access(base, os.W_OK) else None
+
+
+def _files(top: Path) -> list[Path]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+        dirnames.sort()
+        found += [Path(dirpath, f) for f in sorted(filenames)]
+    return [p for p in found if p.is_file()]
+
+
+def _code_stamp(h: "hashlib._Hash") -> None:
+    """mevops' own code: a change to any module invalidates (stat only: cheap)."""
+    for dirpath, dirnames, filenames in os.walk(_PACKAGE):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for filename in sorted(filenames):
+            if filename.endswith(".py"):
+                st = os.stat(os.path.join(dirpath, filename))
+                h.update(f"{os.path.relpath(os.path.join(dirpath, filename), _PACKAGE)}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+
+
+def input_fingerprint(ws: "Workspace", env: str) -> str:
+    """A hash of everything validating ``env`` of ``ws`` reads, and of the code that reads it."""
+    from mevops import __version__
+
+    h = hashlib.sha256(repr((FORMAT, __version__, env, str(ws.root))).encode())
+    for name in sorted(k for k in os.environ if k.startswith("MEVOPS_")):
+        h.update(f"{name}={os.environ[name]}\0".encode())
+    for path in [ws.root / "mevops.yml", *(p for d in INPUT_DIRS for p in _files(ws.root / d))]:
+        h.update(f"{path.relative_to(ws.root)}\0".encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    _code_stamp(h)
+    return h.hexdigest()
+
+
+@dataclass
+class Inputs:
+    """The validated model of one environment, as snapshots."""
+
+    config: Any                # EffectiveConfig snapshot
+    catalog: dict[str, Any]    # chain name → Chain snapshot
+    strategies: list[Any]      # StrategyRecord, spec as a snapshot
+    cached: bool = False       # read from the cache (nothing validated in this process)
+
+
+def _entry(ws: "Workspace", env: str) -> Path | None:
+    base = user_cache_dir("inputs")
+    if base is None:
+        return None
+    key = hashlib.sha256(f"{ws.root}\0{env}".encode()).hexdigest()[:32]
+    return base / f"{key}.pickle"
+
+
+def _read(entry: Path, fingerprint: str) -> Inputs | None:
+    head = FORMAT + b" " + fingerprint.encode() + b"\n"
+    try:
+        with open(entry, "rb") as fh:
+            if fh.read(len(head)) != head:
+                return None
+            inputs = pickle.load(fh)
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - a damaged or foreign entry is a miss; validating replaces it
+        return None
+    return replace(inputs, cached=True) if isinstance(inputs, Inputs) else None
+
+
+def _write(entry: Path, fingerprint: str, inputs: Inputs) -> None:
+    data = FORMAT + b" " + fingerprint.encode() + b"\n" + pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, entry)
+    except OSError:  # a cache that cannot be written only costs the next render a validation
+        tmp.unlink(missing_ok=True)
+
+
+def validate_inputs(ws: "Workspace", env: str) -> Inputs:
+    """Validate the workspace (pydantic) and snapshot the result; MevopsError if it is invalid."""
+    from mevops.config.snapshot import snapshot
+    from mevops.config.validate import validate_workspace
+
+    report = validate_workspace(ws, env)
+    if not report.ok:
+        raise MevopsError(report.problems)
+    return Inputs(snapshot(report.config), snapshot(report.catalog),
+                  [replace(r, spec=snapshot(r.spec)) for r in report.strategies])
+
+
+def load_inputs(ws: "Workspace", env: str, fingerprint: str | None = None) -> Inputs:
+    """The validated model of ``env``: from the cache if the inputs are unchanged, else validated
+    (and stored). ``fingerprint``: ``input_fingerprint(ws, env)`` if the caller has it already."""
+    fingerprint = fingerprint or input_fingerprint(ws, env)
+    entry = _entry(ws, env)
+    if entry is not None:
+        inputs = _read(entry, fingerprint)
+        if inputs is not None:
+            return inputs
+    inputs = validate_inputs(ws, env)
+    if entry is not None and input_fingerprint(ws, env) == fingerprint:  # not edited while validating
+        _write(entry, fingerprint, inputs)
+    return inputs

@@ -1,0 +1,153 @@
+"""The render's input cache: validated snapshots reused across processes, invalidated by any input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mevops.errors import MevopsError
+from mevops.render.inputs import input_fingerprint, load_inputs, validate_inputs
+from mevops.workspace import Workspace
+
+ENV = "development"
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch) -> Path:
+    for key in [k for k in __import__("os").environ if k.startswith("MEVOPS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "mevops" / "inputs"
+
+
+def test_snapshots_match_the_validated_models(workspace):
+    from mevops.config.validate import validate_workspace
+
+    ws = Workspace.open(workspace)
+    report = validate_workspace(ws, ENV)
+    snap = validate_inputs(ws, ENV)
+    assert snap.config.model_dump(mode="json", by_alias=True) == report.config.model_dump(mode="json", by_alias=True)
+    assert snap.config.model_dump(mode="json") == report.config.model_dump(mode="json")
+    assert snap.config.mev_engine.api.model_dump(mode="json") == report.config.mev_engine.api.model_dump(mode="json")
+    assert list(snap.config.enabled_chains()) == list(report.config.enabled_chains())
+    for name, chain in report.catalog.items():
+        copy = snap.catalog[name]
+        assert copy.model_dump(mode="json") == chain.model_dump(mode="json")
+        for network in chain.networks:
+            assert copy.clients_for(network) == chain.clients_for(network)
+            assert copy.host_ports(network) == chain.host_ports(network)
+    assert [r.spec.model_dump(mode="json") for r in snap.strategies] == [r.spec.model_dump(mode="json") for r in report.strategies]
+    dumped = snap.config.model_dump(mode="json")
+    dumped["mev"]["max_gas_price"] = -1  # a copy: the snapshot is not changed through it
+    assert snap.config.model_dump(mode="json") != dumped
+    with pytest.raises(NotImplementedError):
+        snap.config.model_dump()
+
+
+def test_second_load_reads_the_cache_without_pydantic(workspace, own_cache):
+    ws = Workspace.open(workspace)
+    first = load_inputs(ws, ENV)
+    assert not first.cached and len(list(own_cache.iterdir())) == 1
+    assert load_inputs(ws, ENV).cached
+    code = (
+        "import sys; from mevops.workspace import Workspace; from mevops.render.inputs import load_inputs;"
+        f"i = load_inputs(Workspace.open({str(workspace)!r}), {ENV!r});"
+        "assert i.cached and 'pydantic' not in sys.modules, sorted(m for m in sys.modules if 'pydantic' in m)[:3];"
+        "print(sorted(i.config.enabled_chains()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(sorted(first.config.enabled_chains()))
+
+
+def test_any_input_change_invalidates(workspace, monkeypatch):
+    ws = Workspace.open(workspace)
+    level = load_inputs(ws, ENV).config.global_.logging.level
+    assert level != "CRITICAL"
+    before = input_fingerprint(ws, ENV)
+
+    monkeypatch.setenv("MEVOPS_GLOBAL__LOGGING__LEVEL", "critical")  # MEVOPS_* variables layer the config
+    again = load_inputs(ws, ENV)
+    assert not again.cached and again.config.global_.logging.level == "CRITICAL"
+    assert load_inputs(ws, ENV).cached
+    monkeypatch.delenv("MEVOPS_GLOBAL__LOGGING__LEVEL")
+    assert load_inputs(ws, ENV).config.global_.logging.level == level
+
+    path = workspace / "config" / "global.yml"
+    path.write_text(path.read_text().replace("  solana:\n    enabled: true", "  solana:\n    enabled: false"))
+    changed = load_inputs(ws, ENV)
+    assert not changed.cached and "solana" not in changed.config.enabled_chains()
+    assert input_fingerprint(ws, ENV) != before
+
+    (workspace / "chains" / "extra-notes.txt").write_text("not yaml, but read by nobody: still an input file\n")
+    assert not load_inputs(ws, ENV).cached
+
+    other = load_inputs(ws, "staging")  # one entry per environment
+    assert not other.cached and other.config.global_.environment == "staging"
+    assert load_inputs(ws, ENV).cached
+
+
+def test_invalid_workspace_is_reported_and_not_cached(workspace, own_cache):
+    ws = Workspace.open(workspace)
+    path = workspace / "config" / "global.yml"
+    path.write_text(path.read_text().replace("  solana:\n    enabled: true", "  solana:\n    enabled: maybe"))
+    for _ in range(2):
+        with pytest.raises(MevopsError) as err:
+            load_inputs(ws, ENV)
+        assert "enabled" in str(err.value.problems)
+    assert not list(own_cache.iterdir())
+
+
+def test_damaged_or_foreign_entries_are_misses(workspace, own_cache):
+    ws = Workspace.open(workspace)
+    load_inputs(ws, ENV)
+    (entry,) = own_cache.iterdir()
+    assert entry.stat().st_mode & 0o777 == 0o600 and own_cache.stat().st_mode & 0o777 == 0o700
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) // 2])  # truncated
+    assert not load_inputs(ws, ENV).cached
+    assert load_inputs(ws, ENV).cached
+    head, _, body = entry.read_bytes().partition(b"\n")
+    entry.write_bytes(head[:-4] + b"0000\n" + body)  # another state's entry
+    assert not load_inputs(ws, ENV).cached
+    entry.write_bytes(head + b"\nnot a pickle")
+    assert not load_inputs(ws, ENV).cached
+
+
+def test_unwritable_cache_still_renders(workspace, monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # mkdir fails: no cache at all
+    ws = Workspace.open(workspace)
+    assert not load_inputs(ws, ENV).cached
+    assert not load_inputs(ws, ENV).cached
+
+
+def test_cached_and_validated_renders_are_identical(workspace, tmp_path):
+    from mevops.reference import templates_root
+    from mevops.render.plan import plan_tree
+    from mevops.render.run import RenderRequest, load_context
+
+    ws = Workspace.open(workspace)
+    for env in ("development", "production"):
+        req = RenderRequest(tmp_path / "root", env)
+        cold = plan_tree(templates_root(), load_context(ws, req))[0]
+        warm = plan_tree(templates_root(), load_context(ws, req))[0]
+        assert len(cold) > 100 and cold == warm
+
+
+def test_render_cli_uses_and_refreshes_the_cache(workspace, tmp_path, run, own_cache):
+    assert run("render", "--root", tmp_path / "a", cwd=workspace).code == 0
+    assert run("render", "--root", tmp_path / "b", cwd=workspace).code == 0  # from the cache
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file() and ".mevops" not in p.parts)
+    assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file() and ".mevops" not in p.parts)
+    compose = "nodes/chains/ethereum/deployment/docker-compose.yml"
+    assert (tmp_path / "a" / compose).read_text().replace(str(tmp_path / "a"), "ROOT") == \
+        (tmp_path / "b" / compose).read_text().replace(str(tmp_path / "b"), "ROOT")
+    path = workspace / "config" / "global.yml"
+    path.write_text(path.read_text().replace("  solana:\n    enabled: true", "  solana:\n    enabled: false"))
+    result = run("render", "--root", tmp_path / "a", cwd=workspace)
+    assert result.code == 0 and "remove" in result.out
+    assert not (tmp_path / "a" / "nodes/chains/solana/deployment/docker-compose.yml").exists()
