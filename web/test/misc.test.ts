@@ -106,3 +106,11 @@ describe('REST client', () => {
     expect(waits).toEqual([2000, 3000]);
   });
 });
+
+describe('opportunity outcome', () => {
+  it('a found opportunity whose block is past was not executed', () => {
+    expect(outcome({ status: 'found', reason: '', block: 10 }, 10)).toBe('found: waiting for simulation');
+    expect(outcome({ status: 'found', reason: '', block: 9 }, 10)).toBe('not executed (no result for it)');
+    expect(outcome({ status: 'mined', reason: '' }, 10)).toBe('landed');
+  });
+});

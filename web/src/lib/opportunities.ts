@@ -19,10 +19,11 @@ export function applyTradeEvent(list: Opportunity[], event: TradeEvent): Opportu
 }
 
 /** What became of it, in words. */
-export function outcome(o: Pick<Opportunity, 'status' | 'reason'>): string {
+export function outcome(o: Pick<Opportunity, 'status' | 'reason'> & { block?: number }, lastBlock?: number | null): string {
   switch (o.status) {
     case 'found':
-      return 'waiting for simulation';
+      // the engine takes a bounded number per block: one still "found" once its block is past was not executed
+      return lastBlock != null && o.block !== undefined && o.block < lastBlock ? 'not executed (no result for it)' : 'found: waiting for simulation';
     case 'paper':
       return 'simulated ok (paper trade: not sent)';
     case 'simulated_fail':

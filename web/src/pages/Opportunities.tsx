@@ -23,7 +23,8 @@ function Cycle({ hops }: { hops: Hop[] }) {
 
 export function Opportunities() {
   const { api } = useSession();
-  const { resync } = useLive();
+  const live = useLive();
+  const { resync } = live;
   const [rows, setRows] = useState<Opportunity[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -109,8 +110,8 @@ export function Opportunities() {
           <tbody>
             {shown.map((o) => (
               <tr key={o.id} data-testid="opportunity-row" data-id={o.id} data-status={o.status}>
-                <td className="mono nowrap">{formatTime(o.found_at)}</td>
-                <td>{o.strategy}</td>
+                <td className="mono nowrap" title={formatTime(o.found_at)}>{formatTime(o.found_at).slice(11)}</td>
+                <td className="nowrap">{o.strategy}</td>
                 <td className="num">{o.block}</td>
                 <td><Cycle hops={o.cycle} /></td>
                 <td className="r nowrap"><Amount raw={o.amount_in} token={o.token} /></td>
@@ -118,7 +119,7 @@ export function Opportunities() {
                 <td className="r nowrap"><Amount raw={o.gas_cost} token={o.token} /></td>
                 <td className="r nowrap"><Amount raw={o.net_profit} token={o.token} signed /></td>
                 <td><StatusBadge status={o.status} /></td>
-                <td className="small">{outcome(o)}</td>
+                <td className="small">{outcome(o, live.status?.last_block)}</td>
                 <td><TxHash hash={o.tx_hash} chain={o.chain} /></td>
               </tr>
             ))}

@@ -246,7 +246,7 @@ export function Trades() {
                 }}>
                 <td className="mono nowrap">{formatTime(t.created_at)}</td>
                 <td>{t.chain}</td>
-                <td>{t.strategy}</td>
+                <td className="nowrap">{t.strategy}</td>
                 <td><StatusBadge status={t.status} /></td>
                 <td><TxHash hash={t.tx_hash} chain={t.chain} /></td>
                 <td className="r num">{t.block ?? '—'}</td>
