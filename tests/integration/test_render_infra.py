@@ -166,7 +166,11 @@ def test_every_compose_service_is_supervised(rendered):
         engine = services["engine"]
         assert engine["image"] == f"mevops/engine:{__version__}"
         assert engine["command"][:3] == ["mevops", "engine", "run"] and engine["command"][-2:] == ["--env", env]
-        assert "/api/v1/status" in " ".join(engine["healthcheck"]["test"])
+        # the open liveness route: /api/v1/* answers 401 without a token, so a check there is never healthy
+        assert "/healthz'" in " ".join(engine["healthcheck"]["test"]) and "/api/v1" not in " ".join(engine["healthcheck"]["test"])
+        exporter = services["node-health"]     # mevops_node_*, what the rendered node alerts read
+        assert exporter["command"][:3] == ["mevops", "chain", "exporter"] and exporter["command"][-4:] == ["--env", env, "--port", "9310"]
+        assert exporter["network_mode"] == "host" and any(v.endswith("/workspace:ro") for v in exporter["volumes"])
         assert not any("PASSWORD=" in str(v) or "PASSWORD:" in str(v) for v in engine["environment"].values())
 
 
