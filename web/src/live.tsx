@@ -77,9 +77,27 @@ export function LiveProvider({ children, createSocket, streamBase }: { children:
 
   const setStatus = useCallback((update: (s: Status | null) => Status | null) => setStatusState(update), []);
 
+  // Which engine process answers (replica id = host:pid). When it changes, the engine restarted
+  // (or another replica took over): its stream sequence numbers began again, so every stream
+  // starts over without `since` and every page refetches.
+  const clients = useRef<StreamClient[]>([]);
+  const engineKey = useRef<string | null>(null);
+  const noteEngine = useCallback((s: Status | null) => {
+    const key = s?.replica?.id ?? null;
+    if (!key) return;
+    if (engineKey.current !== null && engineKey.current !== key) {
+      clients.current.forEach((c) => c.restartFresh());
+      setResync((prev) => Object.fromEntries(TOPICS.map((t) => [t, prev[t] + 1])) as Record<Topic, number>);
+    }
+    engineKey.current = key;
+  }, []);
+
   const refreshStatus = useCallback(() => {
-    api.get<Status>('/status').then(setStatusState, () => undefined);
-  }, [api]);
+    api.get<Status>('/status').then((s) => {
+      noteEngine(s);
+      setStatusState(s);
+    }, () => undefined);
+  }, [api, noteEngine]);
 
   const refreshNodes = useCallback(() => {
     api.get<NodesSnapshot>('/nodes').then(
@@ -109,7 +127,9 @@ export function LiveProvider({ children, createSocket, streamBase }: { children:
   }, [api, refreshStatus, refreshNodes]);
 
   useEffect(() => {
-    const clients = TOPICS.map((topic) => {
+    let recheck: ReturnType<typeof setTimeout> | null = null;
+    const streams = TOPICS.map((topic) => {
+      let previous: StreamState = 'closed';
       const client = new StreamClient({
         topic,
         token,
@@ -118,6 +138,14 @@ export function LiveProvider({ children, createSocket, streamBase }: { children:
         // alerts: everything the engine still buffers, so the overview shows the recent ones
         since: topic === 'alerts' ? 0 : null,
         onState: (state) => {
+          // back after a drop: ask who answers now (a restarted engine's streams would resume nowhere)
+          if (state === 'live' && previous === 'reconnecting' && recheck === null) {
+            recheck = setTimeout(() => {
+              recheck = null;
+              refreshStatus();
+            }, 250);
+          }
+          previous = state;
           setStates((prev) => (prev[topic] === state ? prev : { ...prev, [topic]: state }));
           if (topic === 'nodes' && state === 'unavailable') setNodesAvailable(false);
         },
@@ -128,7 +156,10 @@ export function LiveProvider({ children, createSocket, streamBase }: { children:
           if (topic === 'nodes') refreshNodes();
         },
         onMessage: (message) => {
-          if (topic === 'metrics') setStatusState(message.data as Status);
+          if (topic === 'metrics') {
+            noteEngine(message.data as Status);
+            setStatusState(message.data as Status);
+          }
           else if (topic === 'nodes') setNodes(message.data as NodesSnapshot);
           else if (topic === 'alerts') {
             setAlerts((prev) => {
@@ -142,8 +173,13 @@ export function LiveProvider({ children, createSocket, streamBase }: { children:
       client.start();
       return client;
     });
-    return () => clients.forEach((c) => c.stop());
-  }, [token, logout, createSocket, streamBase, refreshStatus, refreshNodes]);
+    clients.current = streams;
+    return () => {
+      if (recheck) clearTimeout(recheck);
+      streams.forEach((c) => c.stop());
+      clients.current = [];
+    };
+  }, [token, logout, createSocket, streamBase, refreshStatus, refreshNodes, noteEngine]);
 
   const value = useMemo<Live>(
     () => ({ status, setStatus, nodes, nodesAvailable, alerts, states, connection: connectionOf(states), resync, subscribe, refreshStatus, tokens }),

@@ -146,6 +146,21 @@ describe('StreamClient', () => {
     expect(again.closedByClient).toEqual({ code: 1000, reason: 'bye' });
   });
 
+  it('restartFresh() reconnects at once without since (an engine restart resets its seq numbers)', () => {
+    const { c } = client();
+    c.start();
+    const ws = FakeSocket.last('trades');
+    ws.open();
+    ws.receive({ topic: 'trades', seq: 500, at: 1, data: {} });
+    c.restartFresh();
+    expect(ws.closedByClient).toEqual({ code: 1000, reason: 'restart' });
+    const fresh = FakeSocket.last('trades');
+    expect(fresh).not.toBe(ws);
+    expect(fresh.url).toBe(`${BASE}/trades`);
+    ws.serverClose(1000); // the old socket's close is no longer ours
+    expect(FakeSocket.topic('trades')).toHaveLength(2);
+  });
+
   it('ignores frames that are not JSON objects', () => {
     const { c, events } = client();
     c.start();

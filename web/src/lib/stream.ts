@@ -119,6 +119,28 @@ export class StreamClient {
     this.setState('closed');
   }
 
+  /**
+   * Start over without `since` (the engine restarted: its sequence numbers began again, and a
+   * resume from an old, higher seq would skip everything). Reconnects now unless stopped or
+   * refused.
+   */
+  restartFresh(): void {
+    this.lastSeq = null;
+    if (this.stopped || this.stateValue === 'unauthorized' || this.stateValue === 'unavailable') return;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+      try {
+        socket.close(1000, 'restart');
+      } catch {
+        /* already closed */
+      }
+    }
+    this.attempt = 0;
+    this.open('reconnecting');
+  }
+
   private setState(state: StreamState, detail?: string): void {
     this.stateValue = state;
     this.opts.onState?.(state, detail);
