@@ -96,14 +96,15 @@ describe('Opportunities', () => {
     const table = await screen.findByRole('table', { name: 'Opportunities' });
     await waitFor(() => expect(within(table).getAllByTestId('opportunity-row')).toHaveLength(1));
     push('opportunities', 5, opp('b', { found_at: 1800000001 }));
+    await waitFor(() => expect(within(table).getAllByTestId('opportunity-row')).toHaveLength(2));
     let rows = within(table).getAllByTestId('opportunity-row');
     expect(rows.map((r) => r.getAttribute('data-id'))).toEqual(['b', 'a']);
     expect(rows[0].getAttribute('data-status')).toBe('found');
     expect(within(rows[0]).getByText(/WETH → 0xcf7e → WETH/)).toBeTruthy();
     push('trades', 6, { id: 'b', strategy: 'arb', chain: 'ethereum', status: 'simulated_fail', tx_hash: null, block: null, gas_used: null,
       realized_profit: null, expected_profit: '1', token: WETH, reason: 'execution reverted' });
+    await waitFor(() => expect(within(table).getAllByTestId('opportunity-row')[0].getAttribute('data-status')).toBe('simulated_fail'));
     rows = within(table).getAllByTestId('opportunity-row');
-    expect(rows[0].getAttribute('data-status')).toBe('simulated_fail');
     expect(within(rows[0]).getByText('simulation failed: execution reverted')).toBeTruthy();
   });
 });

@@ -3,24 +3,38 @@ import type { ChartData } from '../lib/pnl';
 
 const COLORS = ['#38bdf8', '#a78bfa', '#34d399', '#fbbf24', '#f87171', '#f472b6'];
 
-/** A line chart (uPlot, loaded on demand) of aligned series over unix-second x values. */
+interface Plot {
+  destroy(): void;
+  setSize(s: { width: number; height: number }): void;
+  setData(data: (number | null)[][]): void;
+}
+
+const aligned = (data: ChartData) => [data.xs, ...data.series.map((s) => s.values)];
+const shape = (data: ChartData) => data.series.map((s) => s.label).join('\u0000');
+
+/** A line chart (uPlot, loaded on demand) of aligned series over unix-second x values. New data
+ * for the same series updates the plot in place; other series rebuild it. */
 export function LineChart({ data, label, height = 220 }: { data: ChartData; label: string; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<{ plot: Plot; shape: string } | null>(null);
+  const latest = useRef(data);
+  latest.current = data;
   const [failed, setFailed] = useState(false);
+  const empty = data.xs.length === 0;
+  const key = shape(data);
 
   useEffect(() => {
     const node = box.current;
-    if (!node || data.xs.length === 0) return;
+    if (!node || empty) return;
     let disposed = false;
-    let plot: { destroy(): void; setSize(s: { width: number; height: number }): void } | null = null;
     let observer: ResizeObserver | null = null;
     import('./uplot')
       .then(({ makePlot }) => {
         if (disposed) return;
-        const width = Math.max(240, node.clientWidth);
-        plot = makePlot(node, data, width, height, COLORS);
+        const p = makePlot(node, latest.current, Math.max(240, node.clientWidth), height, COLORS) as unknown as Plot;
+        plot.current = { plot: p, shape: key };
         if (typeof ResizeObserver !== 'undefined') {
-          observer = new ResizeObserver(() => plot?.setSize({ width: Math.max(240, node.clientWidth), height }));
+          observer = new ResizeObserver(() => p.setSize({ width: Math.max(240, node.clientWidth), height }));
           observer.observe(node);
         }
       })
@@ -28,11 +42,16 @@ export function LineChart({ data, label, height = 220 }: { data: ChartData; labe
     return () => {
       disposed = true;
       observer?.disconnect();
-      plot?.destroy();
+      plot.current?.plot.destroy();
+      plot.current = null;
     };
-  }, [data, height]);
+  }, [key, empty, height]);
 
-  if (data.xs.length === 0) return <p className="muted">No realised profit yet.</p>;
+  useEffect(() => {
+    if (plot.current && plot.current.shape === key) plot.current.plot.setData(aligned(data));
+  }, [data, key]);
+
+  if (empty) return <p className="muted">No realised profit yet.</p>;
   return (
     <figure className="chart" aria-label={label}>
       <div ref={box} className="chart-box" role="img" aria-label={`${label}: ${data.series.map((s) => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Amount, ErrorNote, StatusBadge, TxHash } from '../components/bits';
 import { errorText } from '../lib/api';
 import { formatTime } from '../lib/format';
@@ -7,6 +7,35 @@ import { tokenMeta } from '../lib/tokens';
 import { useLive, useStream } from '../live';
 import { useSession } from '../session';
 import type { Hop, Opportunity, TradeEvent } from '../types';
+
+const BATCH_MS = 400;
+
+function applyBatch(rows: Opportunity[], batch: { kind: 'opp' | 'trade'; data: unknown }[]): Opportunity[] {
+  let next = rows;
+  for (const item of batch) {
+    next = item.kind === 'opp' ? addOpportunity(next, item.data as Opportunity) : applyTradeEvent(next, item.data as TradeEvent);
+  }
+  return next;
+}
+
+// `tokens`: re-render when token symbols/decimals were learned
+const Row = memo(function Row({ o, stale }: { o: Opportunity; stale: boolean; tokens: number }) {
+  return (
+    <tr data-testid="opportunity-row" data-id={o.id} data-status={o.status}>
+      <td className="mono nowrap" title={formatTime(o.found_at)}>{formatTime(o.found_at).slice(11)}</td>
+      <td className="nowrap">{o.strategy}</td>
+      <td className="num">{o.block}</td>
+      <td><Cycle hops={o.cycle} /></td>
+      <td className="r nowrap"><Amount raw={o.amount_in} token={o.token} /></td>
+      <td className="r nowrap"><Amount raw={o.expected_profit} token={o.token} signed /></td>
+      <td className="r nowrap"><Amount raw={o.gas_cost} token={o.token} /></td>
+      <td className="r nowrap"><Amount raw={o.net_profit} token={o.token} signed /></td>
+      <td><StatusBadge status={o.status} /></td>
+      <td className="small">{outcome(o, stale ? o.block + 1 : o.block)}</td>
+      <td><TxHash hash={o.tx_hash} chain={o.chain} /></td>
+    </tr>
+  );
+});
 
 function Cycle({ hops }: { hops: Hop[] }) {
   if (!hops?.length) return <span className="muted">—</span>;
@@ -23,8 +52,8 @@ function Cycle({ hops }: { hops: Hop[] }) {
 
 export function Opportunities() {
   const { api } = useSession();
-  const live = useLive();
-  const { resync } = live;
+  const { resync, status: engine, tokens } = useLive();
+  const lastBlock = engine?.last_block;
   const [rows, setRows] = useState<Opportunity[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -50,10 +79,24 @@ export function Opportunities() {
 
   useEffect(load, [load, resync.opportunities, resync.trades]);
 
-  useStream('opportunities', (m) => {
-    setRows((prev) => addOpportunity(prev, m.data as Opportunity));
-  });
-  useStream('trades', (m) => setRows((prev) => applyTradeEvent(prev, m.data as TradeEvent)));
+  // a busy engine streams many messages a second: apply them in batches, one render each
+  const pending = useRef<{ kind: 'opp' | 'trade'; data: unknown }[]>([]);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const enqueue = useCallback((kind: 'opp' | 'trade', data: unknown) => {
+    pending.current.push({ kind, data });
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      const batch = pending.current;
+      pending.current = [];
+      setRows((prev) => applyBatch(prev, batch));
+    }, BATCH_MS);
+  }, []);
+  useEffect(() => () => {
+    if (timer.current) clearTimeout(timer.current);
+  }, []);
+  useStream('opportunities', (m) => enqueue('opp', m.data));
+  useStream('trades', (m) => enqueue('trade', m.data));
 
   const strategies = useMemo(() => [...new Set(rows.map((r) => r.strategy))].sort(), [rows]);
   const statuses = useMemo(() => [...new Set(rows.map((r) => r.status))].sort(), [rows]);
@@ -109,19 +152,7 @@ export function Opportunities() {
           </thead>
           <tbody>
             {shown.map((o) => (
-              <tr key={o.id} data-testid="opportunity-row" data-id={o.id} data-status={o.status}>
-                <td className="mono nowrap" title={formatTime(o.found_at)}>{formatTime(o.found_at).slice(11)}</td>
-                <td className="nowrap">{o.strategy}</td>
-                <td className="num">{o.block}</td>
-                <td><Cycle hops={o.cycle} /></td>
-                <td className="r nowrap"><Amount raw={o.amount_in} token={o.token} /></td>
-                <td className="r nowrap"><Amount raw={o.expected_profit} token={o.token} signed /></td>
-                <td className="r nowrap"><Amount raw={o.gas_cost} token={o.token} /></td>
-                <td className="r nowrap"><Amount raw={o.net_profit} token={o.token} signed /></td>
-                <td><StatusBadge status={o.status} /></td>
-                <td className="small">{outcome(o, live.status?.last_block)}</td>
-                <td><TxHash hash={o.tx_hash} chain={o.chain} /></td>
-              </tr>
+              <Row key={o.id} o={o} tokens={tokens} stale={o.status === 'found' && lastBlock != null && o.block < lastBlock} />
             ))}
           </tbody>
         </table>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Amount, StatusBadge } from '../components/bits';
 import { LineChart } from '../components/Chart';
 import { ApiError, errorText } from '../lib/api';
@@ -53,16 +53,29 @@ export function Overview() {
 
   useEffect(loadPnl, [loadPnl, resync.trades]);
 
-  // a mined trade with a realised profit extends its token's series at once
+  // a mined trade with a realised profit extends its token's series (applied in batches: a busy
+  // engine mines many a second)
+  const pending = useRef<{ t: TradeEvent; at: string }[]>([]);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (timer.current) clearTimeout(timer.current);
+  }, []);
   useStream('trades', (message) => {
     const t = message.data as TradeEvent;
     if (t.status !== 'mined' || t.realized_profit === null) return;
-    const at = new Date(message.at * 1000).toISOString();
-    setPnl((prev) => {
-      if (!prev) return prev;
-      const meta = tokenMeta(t.token);
-      return { ...prev, series: appendProfit(prev.series, t, at, meta) };
-    });
+    pending.current.push({ t, at: new Date(message.at * 1000).toISOString() });
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      const batch = pending.current;
+      pending.current = [];
+      setPnl((prev) => {
+        if (!prev) return prev;
+        let series = prev.series;
+        for (const { t: trade, at } of batch) series = appendProfit(series, trade, at, tokenMeta(trade.token));
+        return { ...prev, series };
+      });
+    }, 500);
   });
 
   const series: PnlSeries[] = pnl?.series ?? [];
@@ -96,7 +109,7 @@ export function Overview() {
           <Stat label="Found" value={formatInt(opp?.found)} testid="found-count" />
           <Stat label="Simulated" value={formatInt(opp?.simulated)} />
           <Stat label="Sent" value={formatInt(opp?.sent)} testid="sent-count" />
-          <Stat label="Landed" value={formatInt(opp?.landed ?? 0)} testid="landed-count" />
+          <Stat label="Landed" value={String(opp?.landed ?? 0)} testid="landed-count" />
         </div>
       </section>
 
