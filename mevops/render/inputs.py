@@ -130,16 +130,60 @@ def validate_inputs(ws: "Workspace", env: str) -> Inputs:
                   [replace(r, spec=snapshot(r.spec)) for r in report.strategies])
 
 
+def cached_inputs(ws: "Workspace", env: str, fingerprint: str) -> Inputs | None:
+    """The stored snapshots of this state of the workspace, if any."""
+    entry = _entry(ws, env)
+    return _read(entry, fingerprint) if entry is not None else None
+
+
+def _store(ws: "Workspace", env: str, fingerprint: str, inputs: Inputs) -> None:
+    entry = _entry(ws, env)
+    if entry is not None and input_fingerprint(ws, env) == fingerprint:  # not edited while validating
+        _write(entry, fingerprint, inputs)
+
+
 def load_inputs(ws: "Workspace", env: str, fingerprint: str | None = None) -> Inputs:
     """The validated model of ``env``: from the cache if the inputs are unchanged, else validated
     (and stored). ``fingerprint``: ``input_fingerprint(ws, env)`` if the caller has it already."""
     fingerprint = fingerprint or input_fingerprint(ws, env)
-    entry = _entry(ws, env)
-    if entry is not None:
-        inputs = _read(entry, fingerprint)
-        if inputs is not None:
-            return inputs
-    inputs = validate_inputs(ws, env)
-    if entry is not None and input_fingerprint(ws, env) == fingerprint:  # not edited while validating
-        _write(entry, fingerprint, inputs)
+    inputs = cached_inputs(ws, env, fingerprint)
+    if inputs is None:
+        inputs = validate_inputs(ws, env)
+        _store(ws, env, fingerprint, inputs)
     return inputs
+
+
+class PendingInputs:
+    """``load_inputs`` started: a validation (a cache miss) runs in a forked process, so the
+    caller can prepare the rest of its work meanwhile (a render loads its templates: the two
+    take about as long). ``validating`` says whether that is worth it; ``result()`` returns the
+    inputs or raises what validating raised; ``close()`` reaps the process (it stores the
+    snapshots after sending them)."""
+
+    def __init__(self, ws: "Workspace", env: str, fingerprint: str) -> None:
+        from mevops.render.worker import Worker, can_fork
+
+        self._value = cached_inputs(ws, env, fingerprint)
+        self._worker: Worker | None = None
+        self.validating = self._value is None
+        if self.validating and can_fork():
+            self._worker = Worker("validating the workspace", lambda: validate_inputs(ws, env),
+                                  lambda inputs: _store(ws, env, fingerprint, inputs))
+        elif self.validating:
+            self._value = validate_inputs(ws, env)
+            _store(ws, env, fingerprint, self._value)
+
+    @property
+    def pid(self) -> int | None:
+        """The validating process, until it is reaped."""
+        return self._worker.pid if self._worker is not None else None
+
+    def result(self) -> Inputs:
+        if self._value is None:
+            assert self._worker is not None
+            self._value = self._worker.result()
+        return self._value
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()

@@ -17,7 +17,6 @@ renders to whitespace only produces no file.
 from __future__ import annotations
 
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
@@ -56,9 +55,25 @@ def _mode(path: str) -> int:
     return 0o755 if path.endswith(".sh") else 0o644
 
 
+def prepared_environment(root: Path) -> jinja2.Environment:
+    """The Jinja environment with every template (partials too) loaded and compiled already: what a
+    render does while its workspace is validated in another process. Errors are left for the render
+    to raise, with the file that needs them."""
+    env = make_environment(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for filename in filenames:
+            if filename.endswith((".j2", ".jinja")):
+                try:
+                    env.get_template(Path(dirpath, filename).relative_to(root).as_posix())
+                except jinja2.TemplateError:
+                    pass
+    return env
+
+
 class Planner:
-    def __init__(self, templates_root: Path, ctx: RenderContext) -> None:
-        self.env = make_environment(templates_root)
+    def __init__(self, templates_root: Path, ctx: RenderContext, env: jinja2.Environment | None = None) -> None:
+        self.env = env or make_environment(templates_root)
         self.ctx = ctx
         self.base = ctx.as_dict()
         self.names = _template_names(templates_root)
@@ -82,34 +97,18 @@ class Planner:
         compiled templates and the context are shared copy-on-write, so it costs no start-up).
         ``side``, a second piece of work that reads only (the inputs' fingerprint), runs in the
         child too; its result is returned with the files."""
+        from mevops.render.worker import Worker, can_fork
+
         jobs = self.jobs
-        if len(jobs) < PARALLEL_MIN_JOBS or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        if len(jobs) < PARALLEL_MIN_JOBS or not can_fork():
             return [self._run(job) for job in jobs], side() if side is not None else None
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: the odd jobs
-            os.close(read_fd)
-            try:
-                payload = ("ok", ([self._run(job) for job in jobs[1::2]], side() if side is not None else None))
-            except MevopsError as exc:
-                payload = ("error", exc.problems)
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
-                payload = ("bug", f"{type(exc).__name__}: {exc}")
-            with os.fdopen(write_fd, "wb") as pipe:
-                pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            os._exit(0)
-        os.close(write_fd)
+        # the child: the odd jobs
+        worker = Worker("rendering", lambda: ([self._run(job) for job in jobs[1::2]], side() if side is not None else None))
         try:
             evens = [self._run(job) for job in jobs[0::2]]
+            value = worker.result()
         finally:
-            with os.fdopen(read_fd, "rb") as pipe:
-                data = pipe.read()
-            os.waitpid(pid, 0)
-        kind, value = pickle.loads(data)
-        if kind == "error":
-            raise MevopsError(value)
-        if kind == "bug":
-            raise RuntimeError(f"rendering in the worker failed: {value}")
+            worker.close()
         odds, side_result = value
         results: list[PlannedFile | None] = [None] * len(jobs)
         results[0::2], results[1::2] = evens, odds
@@ -169,7 +168,9 @@ class Planner:
                     chain=chain, network=network, client=client)
 
 
-def plan_tree(templates_root: Path, ctx: RenderContext, side: Callable[[], Any] | None = None) -> tuple[list[PlannedFile], Any]:
-    """The planned files and the result of ``side`` (run alongside, see ``Planner._run_all``)."""
-    planner = Planner(templates_root, ctx)
+def plan_tree(templates_root: Path, ctx: RenderContext, side: Callable[[], Any] | None = None,
+              env: jinja2.Environment | None = None) -> tuple[list[PlannedFile], Any]:
+    """The planned files and the result of ``side`` (run alongside, see ``Planner._run_all``);
+    ``env``: a ``prepared_environment`` of ``templates_root``, if there is one."""
+    planner = Planner(templates_root, ctx, env)
     return planner.plan(side), planner.side_result

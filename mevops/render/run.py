@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mevops.errors import MevopsError, Problem
 from mevops.render.apply import Action, Outcome, decide, ensure_layout, execute, jwt_paths, layout_dirs
 from mevops.render.context import RenderContext
 from mevops.render.manifest import Manifest, file_stat
+
+if TYPE_CHECKING:
+    from mevops.render.inputs import Inputs
+    from mevops.render.plan import PlannedFile
 
 
 @dataclass
@@ -40,7 +45,11 @@ def check_root(root: Path) -> None:
 def load_context(ws, req: RenderRequest, inputs_fingerprint: str | None = None) -> RenderContext:  # noqa: ANN001
     from mevops.render.inputs import load_inputs
 
-    inputs = load_inputs(ws, req.env, inputs_fingerprint)
+    return context_for(load_inputs(ws, req.env, inputs_fingerprint), req)
+
+
+def context_for(inputs: "Inputs", req: RenderRequest) -> RenderContext:
+    """The render context of validated inputs, or exit 2 if the request names what they lack."""
     enabled = inputs.config.enabled_chains()
     problems = []
     for chain in req.chains or []:
@@ -87,7 +96,7 @@ def render(ws, req: RenderRequest) -> Outcome:  # noqa: ANN001
     templates = templates_root()
     manifest = Manifest.load(req.root)
     full = not (req.chains or req.networks)
-    from mevops.render.inputs import input_fingerprint
+    from mevops.render.inputs import PendingInputs, input_fingerprint
 
     source = input_fingerprint(ws, req.env)
     inputs = None
@@ -96,13 +105,27 @@ def render(ws, req: RenderRequest) -> Outcome:  # noqa: ANN001
         if not req.force and manifest.inputs == inputs and _untouched_since_last_render(manifest):
             return Outcome([Action(rel, "unchanged") for rel in manifest.files], cached=True)
 
-    from mevops.render.plan import plan_tree
+    from mevops.render.plan import plan_tree, prepared_environment
 
-    ctx = load_context(ws, req, source)
-    # a first render hashes the templates next to rendering them (in the render's second process)
-    side = (lambda: fingerprint(source, req, templates)) if full and inputs is None else None
-    planned, side_inputs = plan_tree(templates, ctx, side)
-    inputs = inputs if side is None else side_inputs
+    pending = PendingInputs(ws, req.env, source)
+    try:
+        jinja_env = None
+        if pending.pid is not None:  # validating in another process: load the templates meanwhile
+            jinja_env = prepared_environment(templates)
+            if full and inputs is None:
+                inputs = fingerprint(source, req, templates)
+        ctx = context_for(pending.result(), req)
+        # a first render hashes the templates next to rendering them (in the render's second process)
+        side = (lambda: fingerprint(source, req, templates)) if full and inputs is None else None
+        planned, side_inputs = plan_tree(templates, ctx, side, jinja_env)
+        inputs = inputs if side is None else side_inputs
+        return _apply(req, manifest, planned, ctx, inputs, full)
+    finally:
+        pending.close()  # the validating process, if any, stored its result by now
+
+
+def _apply(req: RenderRequest, manifest: Manifest, planned: "list[PlannedFile]", ctx: RenderContext,
+           inputs: str | None, full: bool) -> Outcome:
     chains, networks = set(req.chains or []), set(req.networks or [])
 
     def in_scope(chain: str | None, network: str | None) -> bool:

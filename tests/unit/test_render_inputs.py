@@ -151,3 +151,36 @@ def test_render_cli_uses_and_refreshes_the_cache(workspace, tmp_path, run, own_c
     result = run("render", "--root", tmp_path / "a", cwd=workspace)
     assert result.code == 0 and "remove" in result.out
     assert not (tmp_path / "a" / "nodes/chains/solana/deployment/docker-compose.yml").exists()
+
+
+def test_pending_inputs_validate_in_another_process(workspace, own_cache):
+    from mevops.render.inputs import PendingInputs
+
+    ws = Workspace.open(workspace)
+    fingerprint = input_fingerprint(ws, ENV)
+    pending = PendingInputs(ws, ENV, fingerprint)
+    assert pending.validating and pending.pid not in (None, __import__("os").getpid())
+    try:
+        got = pending.result()
+    finally:
+        pending.close()
+    assert pending.pid is None  # reaped
+    assert got.config == validate_inputs(ws, ENV).config and not got.cached
+    assert len(list(own_cache.iterdir())) == 1  # the worker stored it
+    again = PendingInputs(ws, ENV, fingerprint)
+    assert not again.validating and again.pid is None and again.result().cached
+
+
+def test_pending_inputs_report_problems_of_an_invalid_workspace(workspace, own_cache):
+    from mevops.render.inputs import PendingInputs
+
+    path = workspace / "config" / "global.yml"
+    path.write_text(path.read_text().replace("  solana:\n    enabled: true", "  solana:\n    enabled: maybe"))
+    ws = Workspace.open(workspace)
+    pending = PendingInputs(ws, ENV, input_fingerprint(ws, ENV))
+    assert pending.pid is not None
+    with pytest.raises(MevopsError) as err:
+        pending.result()
+    assert "enabled" in str(err.value.problems) and pending.pid is None
+    pending.close()
+    assert not list(own_cache.iterdir())
