@@ -41,6 +41,11 @@ export function Layout() {
           )}
         </div>
         <div className="session">
+          {status?.emergency_stop && (
+            <a className="stop-chip" href="#/risk" title={status.emergency_stop}>
+              emergency stop
+            </a>
+          )}
           <span className={`conn ${connection}`} data-testid="connection" role="status" aria-label={`streams: ${connection}`}>
             {connection}
           </span>

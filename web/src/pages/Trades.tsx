@@ -96,7 +96,7 @@ function ExplorerSetting({ onChange }: { onChange: () => void }) {
 
 export function Trades() {
   const { api } = useSession();
-  const { resync } = useLive();
+  const { resync, status: engine } = useLive();
   const [draft, setDraft] = useState<TradeFilters>(DEFAULT_FILTERS);
   const [filters, setFilters] = useState<TradeFilters>(DEFAULT_FILTERS);
   const [page, setPage] = useState<TradePage | null>(null);
@@ -156,6 +156,11 @@ export function Trades() {
   }
 
   const items = page?.items ?? [];
+  // suggestions for the filters: what the engine runs and what this page shows
+  const known = {
+    chains: [...new Set([engine?.chain, ...items.map((t) => t.chain)].filter((x): x is string => Boolean(x)))].sort(),
+    strategies: [...new Set([...Object.keys(engine?.strategies ?? {}), ...items.map((t) => t.strategy)])].sort(),
+  };
   const totals = pageTotals(items);
 
   return (
@@ -163,11 +168,11 @@ export function Trades() {
       <form className="toolbar filters" onSubmit={apply} aria-label="Trade filters">
         <label>
           Chain
-          <input value={draft.chain} onChange={(e) => setDraft({ ...draft, chain: e.target.value })} placeholder="any" size={10} />
+          <input value={draft.chain} onChange={(e) => setDraft({ ...draft, chain: e.target.value })} placeholder="any" size={10} list="chains-known" />
         </label>
         <label>
           Strategy
-          <input value={draft.strategy} onChange={(e) => setDraft({ ...draft, strategy: e.target.value })} placeholder="any" size={14} />
+          <input value={draft.strategy} onChange={(e) => setDraft({ ...draft, strategy: e.target.value })} placeholder="any" size={14} list="strategies-known" />
         </label>
         <label>
           Status
@@ -194,6 +199,12 @@ export function Trades() {
             ))}
           </select>
         </label>
+        <datalist id="chains-known">
+          {known.chains.map((c) => <option key={c} value={c} />)}
+        </datalist>
+        <datalist id="strategies-known">
+          {known.strategies.map((s) => <option key={s} value={s} />)}
+        </datalist>
         <button type="submit" className="primary" disabled={problems.length > 0}>Apply filters</button>
         <button type="button" className="ghost" onClick={() => { setDraft(DEFAULT_FILTERS); setFilters(DEFAULT_FILTERS); }}>
           Clear filters
