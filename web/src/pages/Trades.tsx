@@ -67,10 +67,11 @@ function Details({ trade, onClose }: { trade: Trade; onClose: () => void }) {
 
 function ExplorerSetting({ onChange }: { onChange: () => void }) {
   const [value, setValue] = useState(explorerTemplate);
+  const [open, setOpen] = useState(false);
   return (
-    <details className="settings">
+    <details className="settings" onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
       <summary>Explorer link</summary>
-      <form
+      {open && <form
         className="toolbar"
         onSubmit={(ev) => {
           ev.preventDefault();
@@ -89,7 +90,7 @@ function ExplorerSetting({ onChange }: { onChange: () => void }) {
         </label>
         <button type="submit" className="ghost">Save explorer</button>
         <span className="muted small">Tx hashes link to it ({'{hash}'}, {'{chain}'}); empty: plain text.</span>
-      </form>
+      </form>}
     </details>
   );
 }
