@@ -120,7 +120,27 @@ def _decide_one(root: Path, manifest: Manifest, rel: str, f: "PlannedFile", forc
     return Action(rel, "merge", "your edits merged with the new render", disk=disk, result=merged, planned=f)
 
 
+def make_dirs(root: Path, wanted: dict[str, int]) -> None:
+    """Create ``root``-relative directories (``wanted``: path → mode) and their missing parents
+    (default mode): one mkdir per directory, parents first, none per file written."""
+    todo = dict(wanted)
+    for rel in wanted:
+        parent = os.path.dirname(rel)
+        while parent and parent not in todo:
+            todo[parent] = 0o777
+            parent = os.path.dirname(parent)
+    if todo:
+        root.mkdir(parents=True, exist_ok=True)
+    for rel in sorted(todo):  # a parent sorts before its children
+        try:
+            os.mkdir(root / rel, todo[rel])
+        except FileExistsError:
+            pass
+
+
 def execute(root: Path, manifest: Manifest, actions: list[Action]) -> None:
+    parents = {os.path.dirname(a.path) for a in actions if a.kind in WRITES and a.result is not None}
+    make_dirs(root, dict.fromkeys(sorted(parents - {""}), 0o777))
     for a in actions:
         f = a.planned
         if a.kind in WRITES and a.result is not None:
@@ -165,11 +185,14 @@ def jwt_paths(ctx: "RenderContext") -> list[Path]:
 def ensure_layout(ctx: "RenderContext", *, dry_run: bool) -> list[str]:
     """Create missing directories and JWT secrets; never empties or regenerates anything."""
     created = []
+    root = Path(ctx.root)
+    missing: dict[str, int] = {}
     for path, mode in layout_dirs(ctx):
-        if not path.is_dir():
+        if not path.is_dir() and str(path.relative_to(root)) not in missing:
             created.append(f"{path}/")
-            if not dry_run:
-                path.mkdir(parents=True, exist_ok=True, mode=mode)
+            missing[str(path.relative_to(root))] = mode
+    if not dry_run:
+        make_dirs(root, missing)
     for path in jwt_paths(ctx):
         if not path.exists():
             created.append(f"{path} (new JWT secret, 0600)")
