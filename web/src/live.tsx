@@ -128,6 +128,23 @@ export function LiveProvider({ children, createSocket, streamBase }: { children:
 
   useEffect(() => {
     let recheck: ReturnType<typeof setTimeout> | null = null;
+    // alerts come in bursts (the replay on connect, a flapping breaker): one render per burst
+    let alertBatch: AlertItem[] = [];
+    let alertTimer: ReturnType<typeof setTimeout> | null = null;
+    const addAlert = (item: AlertItem) => {
+      alertBatch.push(item);
+      if (alertTimer) return;
+      alertTimer = setTimeout(() => {
+        alertTimer = null;
+        const batch = alertBatch;
+        alertBatch = [];
+        setAlerts((prev) => {
+          const seen = new Set(prev.map((a) => a.seq));
+          const fresh = batch.filter((a) => !seen.has(a.seq) && seen.add(a.seq)).reverse();
+          return fresh.length ? [...fresh, ...prev].slice(0, MAX_ALERTS) : prev;
+        });
+      }, 100);
+    };
     const streams = TOPICS.map((topic) => {
       let previous: StreamState = 'closed';
       const client = new StreamClient({
@@ -162,10 +179,7 @@ export function LiveProvider({ children, createSocket, streamBase }: { children:
           }
           else if (topic === 'nodes') setNodes(message.data as NodesSnapshot);
           else if (topic === 'alerts') {
-            setAlerts((prev) => {
-              if (prev.some((a) => a.seq === message.seq)) return prev;
-              return [{ seq: message.seq, at: message.at, data: message.data as AlertItem['data'] }, ...prev].slice(0, MAX_ALERTS);
-            });
+            addAlert({ seq: message.seq, at: message.at, data: message.data as AlertItem['data'] });
           }
           listeners.current.get(topic)?.forEach((fn) => fn(message));
         },
@@ -176,6 +190,7 @@ export function LiveProvider({ children, createSocket, streamBase }: { children:
     clients.current = streams;
     return () => {
       if (recheck) clearTimeout(recheck);
+      if (alertTimer) clearTimeout(alertTimer);
       streams.forEach((c) => c.stop());
       clients.current = [];
     };

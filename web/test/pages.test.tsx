@@ -148,6 +148,11 @@ describe('Nodes and Overview', () => {
     expect(await screen.findByText('123,456,789.123457')).toBeTruthy();
     expect(screen.getByTestId('gas-spent').textContent).toBe('0.002 ETH');
     push('alerts', 1, { severity: 'critical', alert: 'emergency_stop', message: 'stopped by ops', engine: 'e' });
-    expect(within(screen.getByRole('list', { name: 'Alerts' })).getByText('stopped by ops')).toBeTruthy();
+    push('alerts', 2, { severity: 'info', alert: 'trading_started', message: 'trading started', engine: 'e' });
+    push('alerts', 2, { severity: 'info', alert: 'trading_started', message: 'trading started', engine: 'e' }); // a replayed duplicate
+    const list = await screen.findByRole('list', { name: 'Alerts' });
+    expect(within(list).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+      expect.stringContaining('trading started'), expect.stringContaining('stopped by ops'),
+    ]);
   });
 });
