@@ -14,10 +14,46 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-from yaml.constructor import SafeConstructor
-
 from mevops.errors import MevopsError, Problem
+
+# PyYAML's pure-Python reader compiles a regex of all non-printable characters at import (about
+# 30 ms, at every start of the CLI). Only that reader uses it, and the libyaml (C) loader is used
+# here: it is compiled on first use instead (PyYAML behaves the same; a changed pattern is simply
+# compiled as before).
+_NON_PRINTABLE = "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]"
+
+
+class _LazyPattern:
+    def __init__(self, pattern: str, flags: int) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return getattr(self._compiled, name)
+
+
+def _import_yaml() -> Any:
+    import sys
+
+    if "yaml" in sys.modules:
+        return sys.modules["yaml"]
+    compile_ = re.compile
+
+    def compile_lazily(pattern: Any, flags: int = 0) -> Any:
+        return _LazyPattern(pattern, flags) if pattern == _NON_PRINTABLE else compile_(pattern, flags)
+
+    re.compile = compile_lazily  # type: ignore[assignment]
+    try:
+        import yaml
+    finally:
+        re.compile = compile_
+    return yaml
+
+
+yaml = _import_yaml()
+from yaml.constructor import SafeConstructor  # noqa: E402
 
 try:
     _Loader = yaml.CSafeLoader

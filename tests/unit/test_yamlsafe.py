@@ -71,3 +71,15 @@ def test_files(tmp_path):
     big.write_bytes(b"a: " + b"x" * (5 * 1024 * 1024))
     with pytest.raises(MevopsError, match="larger than"):
         load_yaml(big)
+
+
+def test_pyyaml_still_rejects_non_printable_characters_after_the_lazy_import():
+    """yamlsafe defers compiling PyYAML's pure-Python reader regex; that reader still checks."""
+    import subprocess
+    import sys
+
+    code = ("import re, mevops.config.yamlsafe, yaml\n"
+            "assert re.compile.__name__ == 'compile'\n"
+            "try:\n    yaml.safe_load('a: \"\\x07\"')\nexcept yaml.reader.ReaderError:\n    print('rejected')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "rejected"
