@@ -279,7 +279,7 @@ async def run_engine(rpc_url: str, market: Any, executor: str, signer: Any, stat
                                 queue_sizes=engine.queue_sizes,
                                 rpc_stats=lambda: {"calls": rpc.stats.calls, "errors": rpc.stats.errors,
                                                    "latency_s": rpc.stats.latency_s, "failovers": 0})
-        service.tokens[weth] = ("WETH", 18)
+        service.tokens.update({t.address.lower(): (symbol, t.decimals) for symbol, t in market.tokens.items()})
         if nodes:
             from mevops.lifecycle.monitor import NodeMonitor
 

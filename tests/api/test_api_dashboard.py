@@ -66,6 +66,7 @@ def test_pnl_is_cumulative_per_token_exact_and_ordered(workspace):
     other = next(s for s in day["series"] if s["token"] == OTHER)
     assert other["points"][0]["cumulative"] == str(big) and other["symbol"].startswith("0x3333")
     assert day["trades"] == 3 and day["gas_spent_wei"] == str(3 * 100_000 * 10**9)
+    assert day["tokens"] == {WETH: {"symbol": "WETH", "decimals": 18}}   # what the engine knows, for the UI's amounts
     assert day["realized_usd"] == pytest.approx(4 * 10**16 * 3000 / 10**18)   # the other token has no price: left out
     week_weth = next(s for s in week["series"] if s["symbol"] == "WETH")
     assert [p["cumulative"] for p in week_weth["points"]] == [str(10**18), str(10**18 + 10**16), str(10**18 + 4 * 10**16)]

@@ -220,6 +220,11 @@ def test_every_page_wide_and_narrow(demo, browser, artifacts):
                          30, "the ethereum/local node row")
             if page == "Overview":
                 wait_for(lambda: by_testid(browser, "engine-state").text.strip(), what="the engine state")
+            if tag == "wide":   # every control a keyboard or screen-reader user reaches has a name
+                unnamed = [f"<{e.tag_name} {e.get_attribute('outerHTML')[:120]}>"
+                           for e in browser.find_elements("css selector", "button, input, select, textarea, a[href]")
+                           if e.is_displayed() and not e.accessible_name.strip()]
+                assert not unnamed, f"{page}: controls without an accessible name: {unnamed}"
             # nothing spills sideways off the page on a narrow screen (wide tables scroll inside their box)
             overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{page} at {width}px overflows by {overflow}px"

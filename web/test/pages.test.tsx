@@ -69,6 +69,23 @@ describe('Trades', () => {
     expect(screen.getByTestId('trades-total').textContent).toBe('2');
   });
 
+  it('live refetches keep to the REST budget: a second burst within 5 s waits for the interval', async () => {
+    const { api, calls } = tradesApi(() => ({ items: [trade(1)], total: 1, page: 1, page_size: 25, pages: 1 }));
+    renderSignedIn(<Trades />, { api });
+    openAll();
+    await screen.findAllByTestId('trade-row');
+    const count = () => calls.filter((c) => c.path === '/history/trades').length;
+    const before = count();
+    const event = (n: number) => ({ id: `t${n}`, strategy: 'arb', chain: 'ethereum', status: 'mined', tx_hash: HASH(n), block: n,
+      gas_used: 1, realized_profit: '1', expected_profit: '1', token: WETH, reason: '' });
+    push('trades', 1, event(2));
+    push('trades', 2, event(3));
+    await waitFor(() => expect(count()).toBe(before + 1), { timeout: 3000 });   // one burst, one refetch
+    push('trades', 3, event(4));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(count()).toBe(before + 1);   // not yet: the last refetch was under 5 s ago
+  });
+
   it('a gap in the trades stream refetches over REST', async () => {
     const { api, calls } = tradesApi(() => ({ items: [trade(1)], total: 1, page: 1, page_size: 25, pages: 1 }));
     renderSignedIn(<Trades />, { api });

@@ -278,7 +278,8 @@ class EngineService:
         for entry in series.values():
             entry.pop("_sum")
         return {"series": list(series.values()), "gas_spent_wei": str(gas), "trades": len(items),
-                "realized_usd": None if usd is None else round(usd, 6)}
+                "realized_usd": None if usd is None else round(usd, 6),
+                "tokens": {address: {"symbol": symbol, "decimals": decimals} for address, (symbol, decimals) in self.tokens.items()}}
 
     def risk_state(self) -> dict[str, Any]:
         if self.risk is None:

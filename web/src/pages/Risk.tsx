@@ -49,8 +49,10 @@ export function Risk() {
 
   useEffect(load, [load]);
 
-  // a trade result moves exposure and losses: refetch, at most once a second (no polling)
+  // a trade result moves exposure and losses: refetch soon, at most once every 5 s (no polling; each
+  // refetch counts against the token's REST budget, 1000/hour by default)
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const lastRefetch = useRef(-Infinity);
   useEffect(() => () => {
     if (pending.current) clearTimeout(pending.current);
   }, []);
@@ -58,8 +60,9 @@ export function Risk() {
     if (pending.current) return;
     pending.current = setTimeout(() => {
       pending.current = null;
+      lastRefetch.current = Date.now();
       load();
-    }, 1000);
+    }, Math.max(1000, lastRefetch.current + 5000 - Date.now()));
   });
 
   // breakers and stops announce themselves as alerts: refetch then (no polling)

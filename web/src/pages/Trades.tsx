@@ -9,7 +9,10 @@ import { useLive, useStream } from '../live';
 import { useSession } from '../session';
 import type { Trade, TradeEvent, TradePage } from '../types';
 
+// live refetches: coalesced, and at most one per LIVE_MIN_INTERVAL_MS (each is a REST call against the
+// token's budget, global.security.api_rate_limits.default: 1000/hour in the reference workspace)
 const LIVE_REFRESH_MS = 700;
+const LIVE_MIN_INTERVAL_MS = 5000;
 
 /** Sums of the shown page: realised profit per token, gas. */
 export function pageTotals(items: Trade[]): { profit: Map<string, bigint>; gas: bigint } {
@@ -109,6 +112,7 @@ export function Trades() {
   const [, setExplorerVersion] = useState(0);
   const request = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const lastLive = useRef(-Infinity);
 
   const load = useCallback(() => {
     const id = ++request.current;
@@ -138,10 +142,12 @@ export function Trades() {
     const t = m.data as TradeEvent;
     if (!liveTradeMatches(filters, t)) return;
     if (timer.current) return;
+    const wait = Math.max(LIVE_REFRESH_MS, lastLive.current + LIVE_MIN_INTERVAL_MS - Date.now());
     timer.current = setTimeout(() => {
       timer.current = null;
+      lastLive.current = Date.now();
       load();
-    }, LIVE_REFRESH_MS);
+    }, wait);
   });
 
   const problems = filterProblems(draft);
