@@ -5,9 +5,44 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-import typer
-
 from mevops import __version__
+
+
+def _command_word(args: list[str]) -> str | None:
+    """The first word of a command line that is not an option (or -w's value); None if an option
+    other than -w comes first (--help, --version, an unknown one)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg in ("-w", "--workspace"):
+            skip = True
+            continue
+        if arg.startswith("-"):
+            if arg.startswith("--workspace=") or (arg.startswith("-w") and len(arg) > 2):
+                continue
+            return None  # --help, --version, an unknown option: let click see every command
+        return arg
+    return None
+
+
+def _start_validator(argv: list[str]) -> None:
+    """``mevops render`` run as a program: fork the process that will validate the workspace now,
+    before typer loads, so that its slow imports overlap the CLI's start (``render.prefork``)."""
+    import os
+
+    program = argv[0] if argv else ""
+    as_program = os.path.basename(program) == "mevops" or program.endswith(os.path.join("mevops", "__main__.py"))
+    if as_program and _command_word(argv[1:]) == "render" and not {"-h", "--help"} & set(argv[1:]):
+        from mevops.render import prefork
+
+        prefork.start()
+
+
+_start_validator(sys.argv)
+
+import typer  # noqa: E402
 
 app = typer.Typer(
     name="mevops",
@@ -75,20 +110,8 @@ def register(names: list[str] | None = None) -> None:
 
 def _wanted(args: list[str]) -> str | None:
     """The command a command line names, if that is certain (else None: register everything)."""
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-            continue
-        if arg in ("-w", "--workspace"):
-            skip = True
-            continue
-        if arg.startswith("-"):
-            if arg.startswith("--workspace=") or (arg.startswith("-w") and len(arg) > 2):
-                continue
-            return None  # --help, --version, an unknown option: let click see every command
-        return arg if arg in COMMANDS else None
-    return None
+    word = _command_word(args)
+    return word if word in COMMANDS else None
 
 
 def _help_cache() -> "Path | None":

@@ -118,6 +118,15 @@ def _write(entry: Path, fingerprint: str, inputs: Inputs) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def import_validation() -> None:
+    """Import what ``validate_inputs`` needs (pydantic, the models): the slow part of validating."""
+    import mevops.catalog
+    import mevops.config.snapshot
+    import mevops.config.validate
+    import mevops.strategies.checks
+    import mevops.strategies.store  # noqa: F401
+
+
 def validate_inputs(ws: "Workspace", env: str) -> Inputs:
     """Validate the workspace (pydantic) and snapshot the result; MevopsError if it is invalid."""
     from mevops.config.snapshot import snapshot
@@ -136,7 +145,8 @@ def cached_inputs(ws: "Workspace", env: str, fingerprint: str) -> Inputs | None:
     return _read(entry, fingerprint) if entry is not None else None
 
 
-def _store(ws: "Workspace", env: str, fingerprint: str, inputs: Inputs) -> None:
+def store_inputs(ws: "Workspace", env: str, fingerprint: str, inputs: Inputs) -> None:
+    """Cache validated inputs, unless the workspace changed since ``fingerprint`` was taken."""
     entry = _entry(ws, env)
     if entry is not None and input_fingerprint(ws, env) == fingerprint:  # not edited while validating
         _write(entry, fingerprint, inputs)
@@ -149,7 +159,7 @@ def load_inputs(ws: "Workspace", env: str, fingerprint: str | None = None) -> In
     inputs = cached_inputs(ws, env, fingerprint)
     if inputs is None:
         inputs = validate_inputs(ws, env)
-        _store(ws, env, fingerprint, inputs)
+        store_inputs(ws, env, fingerprint, inputs)
     return inputs
 
 
@@ -161,17 +171,24 @@ class PendingInputs:
     snapshots after sending them)."""
 
     def __init__(self, ws: "Workspace", env: str, fingerprint: str) -> None:
+        from mevops.render import prefork
         from mevops.render.worker import Worker, can_fork
 
         self._value = cached_inputs(ws, env, fingerprint)
-        self._worker: Worker | None = None
+        self._worker: Worker | prefork.Prefork | None = None
         self.validating = self._value is None
-        if self.validating and can_fork():
+        started = prefork.take()  # the CLI's validator, waiting since the process started
+        if not self.validating:
+            if started is not None:
+                started.close(kill=True)
+        elif started is not None:
+            self._worker = started.validate(ws, env, fingerprint)
+        elif can_fork():
             self._worker = Worker("validating the workspace", lambda: validate_inputs(ws, env),
-                                  lambda inputs: _store(ws, env, fingerprint, inputs))
-        elif self.validating:
+                                  lambda inputs: store_inputs(ws, env, fingerprint, inputs))
+        else:
             self._value = validate_inputs(ws, env)
-            _store(ws, env, fingerprint, self._value)
+            store_inputs(ws, env, fingerprint, self._value)
 
     @property
     def pid(self) -> int | None:

@@ -103,14 +103,20 @@ def render(ws, req: RenderRequest) -> Outcome:  # noqa: ANN001
     if full and manifest.inputs is not None:  # a root rendered before: maybe nothing changed at all
         inputs = fingerprint(source, req, templates)
         if not req.force and manifest.inputs == inputs and _untouched_since_last_render(manifest):
-            return Outcome([Action(rel, "unchanged") for rel in manifest.files], cached=True)
+            from mevops.render import prefork
 
-    from mevops.render.plan import plan_tree, prepared_environment
+            prefork.discard()
+            return Outcome([Action(rel, "unchanged") for rel in manifest.files], cached=True)
 
     pending = PendingInputs(ws, req.env, source)
     try:
+        from mevops.render.plan import plan_tree, prepared_environment
+
         jinja_env = None
-        if pending.pid is not None:  # validating in another process: load the templates meanwhile
+        if pending.pid is not None:  # validating in another process: load what rendering needs meanwhile
+            import mevops.render.deployment  # noqa: F401
+            import mevops.render.monitoring  # noqa: F401
+
             jinja_env = prepared_environment(templates)
             if full and inputs is None:
                 inputs = fingerprint(source, req, templates)

@@ -22,6 +22,36 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2 and threading.active_count() == 1
 
 
+def send_result(write_fd: int, work: Callable[[], Any], then: Callable[[Any], None] | None = None) -> None:
+    """In a worker: run ``work``, send its value or error through ``write_fd`` (pickled, then
+    closed), then run ``then(value)`` if it succeeded."""
+    try:
+        payload: tuple[str, Any] = ("ok", work())
+    except MevopsError as exc:
+        payload = ("error", exc.problems)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+        payload = ("bug", f"{type(exc).__name__}: {exc}")
+    with os.fdopen(write_fd, "wb") as pipe:
+        pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+    if then is not None and payload[0] == "ok":
+        then(payload[1])
+
+
+def read_result(read_fd: int, what: str) -> Any:
+    """In the parent: what ``send_result`` sent through ``read_fd`` (read to its end and closed)."""
+    with os.fdopen(read_fd, "rb") as pipe:
+        data = pipe.read()
+    try:
+        kind, value = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - the worker died before sending
+        kind, value = "bug", "no result (the process died)"
+    if kind == "ok":
+        return value
+    if kind == "error":
+        raise MevopsError(value)
+    raise RuntimeError(f"{what} failed in the worker process: {value}")
+
+
 class Worker:
     """``work()`` running in a forked child; ``result()`` returns its value or raises what it
     raised (a MevopsError as itself, anything else as RuntimeError). ``then(value)``, if given,
@@ -34,16 +64,7 @@ class Worker:
         if pid == 0:  # child: never returns
             os.close(read_fd)
             try:
-                try:
-                    payload: tuple[str, Any] = ("ok", work())
-                except MevopsError as exc:
-                    payload = ("error", exc.problems)
-                except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
-                    payload = ("bug", f"{type(exc).__name__}: {exc}")
-                with os.fdopen(write_fd, "wb") as pipe:
-                    pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                if then is not None and payload[0] == "ok":
-                    then(payload[1])
+                send_result(write_fd, work, then)
             finally:
                 os._exit(0)
         os.close(write_fd)
@@ -54,18 +75,11 @@ class Worker:
         """The child's value (once: the pipe is read to its end)."""
         assert self._fd is not None, "result() was read already"
         fd, self._fd = self._fd, None
-        with os.fdopen(fd, "rb") as pipe:
-            data = pipe.read()
         try:
-            kind, value = pickle.loads(data)
-        except Exception:  # noqa: BLE001 - the child died before sending
-            kind, value = "bug", "no result (the process died)"
-        if kind == "ok":
-            return value
-        self.close()
-        if kind == "error":
-            raise MevopsError(value)
-        raise RuntimeError(f"{self.what} failed in the worker process: {value}")
+            return read_result(fd, self.what)
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         """Reap the child (waits for ``then`` to finish)."""

@@ -184,3 +184,41 @@ def test_pending_inputs_report_problems_of_an_invalid_workspace(workspace, own_c
     assert "enabled" in str(err.value.problems) and pending.pid is None
     pending.close()
     assert not list(own_cache.iterdir())
+
+
+def _cli(*args: str, cwd: Path, cache: Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``mevops ARGS`` as a program (the only way the early validator starts: ``render.prefork``)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEVOPS_")}
+    env.update(XDG_CACHE_HOME=str(cache.parent.parent), **(extra or {}))
+    return subprocess.run([sys.executable, "-m", "mevops", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text().replace(str(root), "ROOT")
+            for p in sorted(root.rglob("*")) if p.is_file() and ".mevops" not in p.parts and p.suffix != ".hex"}
+
+
+def test_cli_program_validates_early_with_the_same_result(workspace, tmp_path, own_cache, run):
+    assert run("render", "--root", tmp_path / "inproc", cwd=workspace).code == 0  # in-process: no early validator
+    for entry in own_cache.iterdir():
+        entry.unlink()
+    cold = _cli("render", "--root", str(tmp_path / "cold"), cwd=workspace, cache=own_cache)
+    assert cold.returncode == 0, cold.stderr
+    assert len(list(own_cache.iterdir())) == 1  # the early validator stored what it validated
+    warm = _cli("render", "--root", str(tmp_path / "warm"), cwd=workspace, cache=own_cache)
+    nochange = _cli("render", "--root", str(tmp_path / "warm"), cwd=workspace, cache=own_cache)
+    assert warm.returncode == 0 and nochange.returncode == 0
+    assert "unchanged" in nochange.stdout and "create" not in nochange.stdout
+    assert _tree(tmp_path / "cold") == _tree(tmp_path / "inproc") == _tree(tmp_path / "warm")
+
+
+def test_cli_program_reports_an_invalid_workspace(workspace, tmp_path, own_cache):
+    path = workspace / "config" / "global.yml"
+    path.write_text(path.read_text().replace("  solana:\n    enabled: true", "  solana:\n    enabled: maybe"))
+    bad = _cli("render", "--root", str(tmp_path / "r"), cwd=workspace, cache=own_cache)
+    assert bad.returncode == 2 and "enabled" in bad.stderr and not (tmp_path / "r" / "nodes").exists()
+    unknown = _cli("render", "--root", str(tmp_path / "r"), "--env", "nope", cwd=workspace, cache=own_cache)
+    assert unknown.returncode == 2 and "nope" in unknown.stderr
+    assert not own_cache.exists() or not list(own_cache.iterdir())
