@@ -10,7 +10,7 @@ every file validation reads (``mevops.yml`` and everything under ``INPUT_DIRS``,
 names), every MEVOPS_* variable (they layer the config), the environment, the workspace path
 and mevops' own version and code. Anything else — a missing, foreign, truncated or unreadable
 entry, or a cache directory that cannot be written — means validating as if there were no
-cache. Only a valid workspace is stored.
+cache. Only a valid workspace is stored, and only the ``KEEP`` most recent entries are kept.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 INPUT_DIRS = ("config", "environments", "mev/config", "mev/strategies", "chains")
 FORMAT = b"mevops-inputs-1"
+KEEP = 32  # cache entries kept (one per workspace and environment; about 100 KB each)
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -116,6 +117,18 @@ def _write(entry: Path, fingerprint: str, inputs: Inputs) -> None:
         os.replace(tmp, entry)
     except OSError:  # a cache that cannot be written only costs the next render a validation
         tmp.unlink(missing_ok=True)
+        return
+    _prune(entry.parent)
+
+
+def _prune(base: Path) -> None:
+    """Keep the ``KEEP`` most recently written entries (workspaces come and go: tests, clones)."""
+    try:
+        entries = sorted(base.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in entries[KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def import_validation() -> None:

@@ -43,8 +43,9 @@ class Prefork:
         """Ask for the validated inputs of ``env`` of ``ws`` (``result()``, then ``close()``)."""
         assert self._request is not None
         fd, self._request = self._request, None
+        config_vars = {k: v for k, v in os.environ.items() if k.startswith("MEVOPS_")}  # as they are now
         with os.fdopen(fd, "wb") as pipe:
-            pickle.dump((ws, env, fingerprint), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((ws, env, fingerprint, config_vars), pipe, protocol=pickle.HIGHEST_PROTOCOL)
         return self
 
     def result(self) -> Any:
@@ -87,7 +88,10 @@ def _serve(request_fd: int, result_fd: int) -> None:
         request = pipe.read()
     if not request:  # the render did not need it
         return
-    ws, env, fingerprint = pickle.loads(request)
+    ws, env, fingerprint, config_vars = pickle.loads(request)
+    for name in [k for k in os.environ if k.startswith("MEVOPS_")]:
+        del os.environ[name]
+    os.environ.update(config_vars)
     send_result(result_fd, lambda: inputs.validate_inputs(ws, env),
                 lambda value: inputs.store_inputs(ws, env, fingerprint, value))
 

@@ -222,3 +222,14 @@ def test_cli_program_reports_an_invalid_workspace(workspace, tmp_path, own_cache
     unknown = _cli("render", "--root", str(tmp_path / "r"), "--env", "nope", cwd=workspace, cache=own_cache)
     assert unknown.returncode == 2 and "nope" in unknown.stderr
     assert not own_cache.exists() or not list(own_cache.iterdir())
+
+
+def test_only_the_most_recent_entries_are_kept(workspace, own_cache, monkeypatch):
+    import mevops.render.inputs as inputs
+
+    monkeypatch.setattr(inputs, "KEEP", 2)
+    ws = Workspace.open(workspace)
+    for env in ("development", "staging", "production"):
+        load_inputs(ws, env)
+    assert len(list(own_cache.glob("*.pickle"))) == 2
+    assert load_inputs(ws, "production").cached and not load_inputs(ws, "development").cached
