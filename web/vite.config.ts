@@ -31,5 +31,7 @@ export default defineConfig({
     include: ['test/**/*.test.{ts,tsx}'],
     setupFiles: ['./test/setup.ts'],
     restoreMocks: true,
+    pool: 'threads',
+    isolate: false, // one jsdom per worker (test/setup.ts resets sockets, storage, tokens and the hash after each test): 35 s -> 12 s
   },
 });
