@@ -1,4 +1,5 @@
-"""A non-editable install (a wheel) ships the reference workspace: init works from it."""
+"""A non-editable install (a wheel) ships the reference workspace (init works from it) and the built
+web dashboard (the engine serves it from the installed package, no node toolchain needed)."""
 
 import subprocess
 import sys
@@ -20,8 +21,14 @@ def test_wheel_ships_reference_workspace(tmp_path):
     for rel in ("config/global.yml", "chains/ethereum.yml", "environments/production/overrides.yml",
                 "mev/config/risk-limits.yml", "mev/strategies/testing/arbitrage/cross-chain-usdc-arbitrage.yml"):
         assert f"mevops/_reference/{rel}" in names, rel
+    static = REPO / "mevops" / "web" / "static"
+    built = {"mevops/web/static/" + p.relative_to(static).as_posix() for p in static.rglob("*") if p.is_file()}
+    assert "mevops/web/static/index.html" in built and built <= names, sorted(built - names)
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
+    served = subprocess.run([sys.executable, "-c", "from mevops.web import STATIC; print(STATIC); assert (STATIC / 'index.html').is_file()"],
+                            capture_output=True, text=True, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert served.returncode == 0 and served.stdout.startswith(str(site)), served.stderr
     ws = tmp_path / "ws"
     code = ("import sys, mevops.reference as r; assert '_reference' in str(r.reference_root()), r.reference_root();"
             "from mevops.cli import main; main(sys.argv[1:])")

@@ -1,14 +1,12 @@
 """The dashboard's own toolchain, run from the test suite: its Vitest component tests, the
-TypeScript check, a rebuild that must equal the committed build byte for byte (the package ships
-``mevops/web/static``: it may never drift from ``web/src``), and a wheel that carries it."""
+TypeScript check, and a rebuild that must equal the committed build byte for byte (the package ships
+``mevops/web/static``: it may never drift from ``web/src``; tests/integration/test_packaging.py checks the wheel)."""
 
 from __future__ import annotations
 
 import filecmp
 import shutil
 import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -52,14 +50,3 @@ def test_committed_build_equals_a_fresh_build(tmp_path):
     _, mismatch, errors = filecmp.cmpfiles(out, STATIC, fresh, shallow=False)
     assert not mismatch and not errors, f"stale built files {mismatch or errors}: run npm --prefix web run build and commit"
     assert "index.html" in fresh and any(f.startswith("assets/") and f.endswith(".js") for f in fresh)
-
-
-def test_a_wheel_carries_the_built_dashboard(tmp_path):
-    if not (STATIC / "index.html").is_file():
-        pytest.skip("the dashboard is not built")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(tmp_path),
-                    str(REPO)], check=True, capture_output=True, timeout=300)
-    wheel = next(tmp_path.glob("mevops-*.whl"))
-    names = set(zipfile.ZipFile(wheel).namelist())
-    built = {"mevops/web/static/" + p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*") if p.is_file()}
-    assert built <= names, sorted(built - names)
