@@ -246,6 +246,19 @@ def test_a_viewer_has_no_emergency_stop_and_no_toggles(demo, browser, artifacts)
                 if re.match(r"(Enable|Disable) ", b.accessible_name)], "a viewer may not toggle strategies"
 
 
+def test_an_operator_disables_and_enables_a_strategy(demo, browser):
+    login(browser, demo, "operator")
+    go(browser, "Strategies")
+    name = "eth-usdc-dex-arbitrage"
+    one(browser, "button", f"Disable {name}").click()
+    wait_for(lambda: api(demo, "/api/v1/status", "viewer")["strategies"][name]["enabled"] is False, 10, "the engine disabled it")
+    one(browser, "button", f"Enable {name}").click()      # the button follows the engine's state
+    wait_for(lambda: api(demo, "/api/v1/status", "viewer")["strategies"][name]["enabled"] is True, 10, "the engine enabled it")
+    one(browser, "button", f"Disable {name}")
+    actions = [a["action"] for a in api(demo, "/api/v1/audit")["items"] if a["target"] == name]
+    assert actions[:2] == ["strategy.enable", "strategy.disable"], actions
+
+
 def test_an_operator_stops_the_engine_and_the_next_blocks_bring_no_trades(demo, browser, artifacts):
     login(browser, demo, "operator")
     go(browser, "Risk")
