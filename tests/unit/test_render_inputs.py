@@ -153,8 +153,10 @@ def test_render_cli_uses_and_refreshes_the_cache(workspace, tmp_path, run, own_c
     assert not (tmp_path / "a" / "nodes/chains/solana/deployment/docker-compose.yml").exists()
 
 
-def test_pending_inputs_validate_in_another_process(workspace, own_cache):
+def test_pending_inputs_validate_in_another_process(workspace, own_cache, monkeypatch):
     from mevops.render.inputs import PendingInputs
+
+    monkeypatch.setattr("mevops.render.worker.can_fork", lambda: True)  # threads other tests left are harmless here
 
     ws = Workspace.open(workspace)
     fingerprint = input_fingerprint(ws, ENV)
@@ -171,8 +173,10 @@ def test_pending_inputs_validate_in_another_process(workspace, own_cache):
     assert not again.validating and again.pid is None and again.result().cached
 
 
-def test_pending_inputs_report_problems_of_an_invalid_workspace(workspace, own_cache):
+def test_pending_inputs_report_problems_of_an_invalid_workspace(workspace, own_cache, monkeypatch):
     from mevops.render.inputs import PendingInputs
+
+    monkeypatch.setattr("mevops.render.worker.can_fork", lambda: True)
 
     path = workspace / "config" / "global.yml"
     path.write_text(path.read_text().replace("  solana:\n    enabled: true", "  solana:\n    enabled: maybe"))
