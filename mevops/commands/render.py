@@ -40,14 +40,18 @@ def render(
                     "created": outcome.created, "unchanged": len(outcome.of("unchanged"))})
     else:
         dirs = [c for c in outcome.created if c.endswith("/")]
+        lines = []  # printed at once: one write, not one per file
         if dirs:
-            typer.echo(f"{'would create' if not write else 'created'} {len(dirs)} directories (data, logs, source, binaries)")
-        for line in (c for c in outcome.created if not c.endswith("/")):
-            typer.echo(f"{'would create' if not write else 'created'} {line}")
+            lines.append(f"{'would create' if not write else 'created'} {len(dirs)} directories (data, logs, source, binaries)")
+        lines += [f"{'would create' if not write else 'created'} {line}" for line in outcome.created if not line.endswith("/")]
         for a in shown:
-            typer.echo(f"{SYMBOL.get(a.kind, ' ')} {a.kind:<9} {a.path}" + (f"  ({a.note})" if a.note else ""))
+            lines.append(f"{SYMBOL.get(a.kind, ' ')} {a.kind:<9} {a.path}" + (f"  ({a.note})" if a.note else ""))
             if diff and a.result is not None:
+                typer.echo("\n".join(lines))
+                lines = []
                 _print_diff(a)
+        if lines:
+            typer.echo("\n".join(lines))
         counts = {k: len(outcome.of(k)) for k in ("create", "update", "merge", "overwrite", "conflict", "remove", "kept", "unchanged")}
         summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
         typer.echo(f"{'rendered' if write else 'would render'} {req.root} ({req.env}): {summary or 'nothing to do'}")

@@ -75,8 +75,9 @@ def decide(root: Path, manifest: Manifest, planned: "list[PlannedFile]", *, forc
     actions: list[Action] = []
     wanted = {f.path: f for f in planned if in_scope(f.chain, f.network)}
     every = {f.path for f in planned}
+    fresh = not root.exists()  # a first render into a new root: nothing on disk to read
     for rel, f in wanted.items():
-        actions.append(_decide_one(root, manifest, rel, f, force))
+        actions.append(_decide_one(root, manifest, rel, f, force, fresh))
     for rel, entry in sorted(manifest.files.items()):
         if rel in every or not in_scope(entry.chain, entry.network):
             continue
@@ -90,9 +91,9 @@ def decide(root: Path, manifest: Manifest, planned: "list[PlannedFile]", *, forc
     return actions
 
 
-def _decide_one(root: Path, manifest: Manifest, rel: str, f: "PlannedFile", force: bool) -> Action:
+def _decide_one(root: Path, manifest: Manifest, rel: str, f: "PlannedFile", force: bool, fresh: bool = False) -> Action:
     new = f.content
-    disk = _read(root / rel)
+    disk = None if fresh else _read(root / rel)
     entry = manifest.files.get(rel)
     if disk is None:
         if entry is not None and not force:
