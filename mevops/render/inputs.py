@@ -208,6 +208,10 @@ class PendingInputs:
         """The validating process, until it is reaped."""
         return self._worker.pid if self._worker is not None else None
 
+    def ready(self) -> bool:
+        """``result()`` would not wait."""
+        return self._value is not None or self._worker is None or self._worker.ready()
+
     def result(self) -> Inputs:
         if self._value is None:
             assert self._worker is not None

@@ -55,14 +55,17 @@ def _mode(path: str) -> int:
     return 0o755 if path.endswith(".sh") else 0o644
 
 
-def prepared_environment(root: Path) -> jinja2.Environment:
-    """The Jinja environment with every template (partials too) loaded and compiled already: what a
-    render does while its workspace is validated in another process. Errors are left for the render
-    to raise, with the file that needs them."""
+def prepared_environment(root: Path, enough: Callable[[], bool] = lambda: False) -> jinja2.Environment:
+    """The Jinja environment with the templates (partials too) loaded and compiled already: what a
+    render does while its workspace is validated in another process, until ``enough()`` (the
+    validation is done: the rest load as the render needs them, in both of its processes).
+    Errors are left for the render to raise, with the file that needs them."""
     env = make_environment(root)
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for filename in filenames:
+            if enough():
+                return env
             if filename.endswith((".j2", ".jinja")):
                 try:
                     env.get_template(Path(dirpath, filename).relative_to(root).as_posix())

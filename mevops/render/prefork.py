@@ -48,6 +48,11 @@ class Prefork:
             pickle.dump((ws, env, fingerprint, config_vars), pipe, protocol=pickle.HIGHEST_PROTOCOL)
         return self
 
+    def ready(self) -> bool:
+        from mevops.render.worker import readable
+
+        return readable(self._result)
+
     def result(self) -> Any:
         from mevops.render.worker import read_result
 

@@ -117,8 +117,8 @@ def render(ws, req: RenderRequest) -> Outcome:  # noqa: ANN001
             import mevops.render.deployment  # noqa: F401
             import mevops.render.monitoring  # noqa: F401
 
-            jinja_env = prepared_environment(templates)
-            if full and inputs is None:
+            jinja_env = prepared_environment(templates, pending.ready)
+            if full and inputs is None and not pending.ready():
                 inputs = fingerprint(source, req, templates)
         ctx = context_for(pending.result(), req)
         # a first render hashes the templates next to rendering them (in the render's second process)

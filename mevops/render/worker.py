@@ -37,6 +37,13 @@ def send_result(write_fd: int, work: Callable[[], Any], then: Callable[[Any], No
         then(payload[1])
 
 
+def readable(fd: int | None) -> bool:
+    """A result is waiting in ``fd`` (or it was read already)."""
+    import select
+
+    return fd is None or bool(select.select([fd], [], [], 0)[0])
+
+
 def read_result(read_fd: int, what: str) -> Any:
     """In the parent: what ``send_result`` sent through ``read_fd`` (read to its end and closed)."""
     with os.fdopen(read_fd, "rb") as pipe:
@@ -70,6 +77,9 @@ class Worker:
         os.close(write_fd)
         self.pid: int | None = pid
         self._fd: int | None = read_fd
+
+    def ready(self) -> bool:
+        return readable(self._fd)
 
     def result(self) -> Any:
         """The child's value (once: the pipe is read to its end)."""
