@@ -7,8 +7,8 @@ workspace state validates it (pydantic) and stores the snapshots, pickled, under
 render of the same state, in any process and into any target root, reads them back without
 importing pydantic. The stored entry is used only if its fingerprint still matches: a hash of
 every file validation reads (``mevops.yml`` and everything under ``INPUT_DIRS``, bytes and
-names), every MEVOPS_* variable (they layer the config), the environment, the workspace path
-and mevops' own version and code. Anything else — a missing, foreign, truncated or unreadable
+names), every MEVOPS_* variable (they layer the config), the environment, the workspace path,
+mevops' own version and code and the installed pydantic and PyYAML. Anything else — a missing, foreign, truncated or unreadable
 entry, or a cache directory that cannot be written — means validating as if there were no
 cache. Only a valid workspace is stored, and only the ``KEEP`` most recent entries are kept.
 """
@@ -52,7 +52,15 @@ def _files(top: Path) -> list[Path]:
 
 
 def _code_stamp(h: "hashlib._Hash") -> None:
-    """mevops' own code: a change to any module invalidates (stat only: cheap)."""
+    """mevops' own code and the libraries validating depends on: a change to any module (or an
+    upgrade) invalidates (stat only: cheap; the libraries are found, not imported)."""
+    import importlib.util
+
+    for library in ("pydantic", "pydantic_core", "yaml"):
+        spec = importlib.util.find_spec(library)
+        origin = spec.origin if spec is not None else None
+        st = os.stat(origin) if origin else None
+        h.update(f"{library}:{origin}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}\0".encode())
     for dirpath, dirnames, filenames in os.walk(_PACKAGE):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
         for filename in sorted(filenames):
