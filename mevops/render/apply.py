@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mevops.render.manifest import Entry, Manifest, sha256, write_atomic
+from mevops.render.manifest import Entry, Manifest, sha256, write_atomic, write_new
 
 if TYPE_CHECKING:
     from mevops.render.context import RenderContext
@@ -139,13 +139,16 @@ def make_dirs(root: Path, wanted: dict[str, int]) -> None:
             pass
 
 
-def execute(root: Path, manifest: Manifest, actions: list[Action]) -> None:
+def execute(root: Path, manifest: Manifest, actions: list[Action], *, fresh: bool = False) -> None:
+    """Carry the actions out; ``fresh``: the root did not exist before this render (new files are
+    written in place, ``write_new``)."""
     parents = {os.path.dirname(a.path) for a in actions if a.kind in WRITES and a.result is not None}
     make_dirs(root, dict.fromkeys(sorted(parents - {""}), 0o777))
     for a in actions:
         f = a.planned
         if a.kind in WRITES and a.result is not None:
-            write_atomic(root / a.path, a.result, f.mode if f else 0o644)
+            write = write_new if fresh and a.kind == "create" else write_atomic
+            write(root / a.path, a.result, f.mode if f else 0o644)
         if f is not None and a.kind in (*WRITES, "unchanged", "kept"):
             if a.kind == "conflict" and a.result is None:
                 continue  # untouched foreign file or unresolved markers: nothing recorded

@@ -42,6 +42,25 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
+def write_new(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """A file in a root rendered for the first time, written in place: no temporary file and
+    rename (half the directory updates). A crash meanwhile leaves what it leaves during any first
+    render, files no manifest records yet (the manifest is written last), which the next render
+    reports and ``--force`` replaces. Should the file exist after all, it is written atomically."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        write_atomic(path, data, mode)
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            os.fchmod(fd, mode)  # the umask narrowed the mode given to open
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
 @dataclass
 class Entry:
     sha256: str

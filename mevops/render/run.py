@@ -141,11 +141,12 @@ def _apply(req: RenderRequest, manifest: Manifest, planned: "list[PlannedFile]",
             return False
         return True
 
+    fresh = not req.root.exists()
     outcome = Outcome(decide(req.root, manifest, planned, force=req.force, in_scope=in_scope))
     try:
         outcome.created = ensure_layout(_scoped(ctx, chains), dry_run=not req.write)
         if req.write:
-            execute(req.root, manifest, outcome.actions)
+            execute(req.root, manifest, outcome.actions, fresh=fresh)
             for rel, entry in manifest.files.items():
                 entry.stat = file_stat(req.root / rel)
             manifest.inputs = inputs if not outcome.conflicts else None

@@ -71,3 +71,13 @@ def test_a_damaged_pack_is_a_clear_error(tmp_path):
     pack.write_bytes(pack.read_bytes()[:-2])
     with pytest.raises(MevopsError, match="unreadable merge bases"):
         Manifest.load(tmp_path).base("f")
+
+
+def test_write_new_writes_in_place_and_falls_back_to_atomic(tmp_path):
+    from mevops.render.manifest import write_new
+
+    target = tmp_path / "run.sh"
+    write_new(target, b"#!/bin/sh\n", 0o755)
+    assert target.read_bytes() == b"#!/bin/sh\n" and target.stat().st_mode & 0o777 == 0o755
+    write_new(target, b"again\n")  # exists after all: replaced atomically, nothing left over
+    assert target.read_bytes() == b"again\n" and sorted(p.name for p in tmp_path.iterdir()) == ["run.sh"]
