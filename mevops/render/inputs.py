@@ -7,7 +7,8 @@ workspace state validates it (pydantic) and stores the snapshots, pickled, under
 render of the same state, in any process and into any target root, reads them back without
 importing pydantic. The stored entry is used only if its fingerprint still matches: a hash of
 every file validation reads (``mevops.yml`` and everything under ``INPUT_DIRS``, bytes and
-names), every MEVOPS_* variable (they layer the config), the environment, the workspace path,
+names), every MEVOPS_<SECTION>__<KEY> variable (they layer the config; none is stored while one
+that may hold a secret is set), the environment, the workspace path,
 mevops' own version and code and the installed pydantic and PyYAML. Anything else — a missing, foreign, truncated or unreadable
 entry, or a cache directory that cannot be written — means validating as if there were no
 cache. Only a valid workspace is stored, and only the ``KEEP`` most recent entries are kept.
@@ -69,12 +70,31 @@ def _code_stamp(h: "hashlib._Hash") -> None:
                 h.update(f"{os.path.relpath(os.path.join(dirpath, filename), _PACKAGE)}:{st.st_size}:{st.st_mtime_ns}\0".encode())
 
 
+def overlay_variables() -> list[str]:
+    """The MEVOPS_* variables that layer the config (``MEVOPS_<SECTION>__<KEY>``); the others
+    (MEVOPS_SIGNER_KEY, MEVOPS_API_TOKEN, ...) are not configuration and never enter the cache."""
+    return sorted(k for k in os.environ if k.startswith("MEVOPS_") and "__" in k)
+
+
+_SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY", "URL", "DSN", "AUTH", "CREDENTIAL")
+
+
+def secret_overlay() -> str | None:
+    """An overlay variable whose value may be a secret (a password, a URL with credentials...),
+    if one is set: its value would be in the validated config, so that config is not written to disk."""
+    for name in overlay_variables():
+        last = name.rsplit("__", 1)[-1]
+        if any(word in last for word in _SECRET_WORDS) and not last.endswith(("_FILE", "_PATH")):
+            return name
+    return None
+
+
 def input_fingerprint(ws: "Workspace", env: str) -> str:
     """A hash of everything validating ``env`` of ``ws`` reads, and of the code that reads it."""
     from mevops import __version__
 
     h = hashlib.sha256(repr((FORMAT, __version__, env, str(ws.root))).encode())
-    for name in sorted(k for k in os.environ if k.startswith("MEVOPS_")):
+    for name in overlay_variables():
         h.update(f"{name}={os.environ[name]}\0".encode())
     for path in [ws.root / "mevops.yml", *(p for d in INPUT_DIRS for p in _files(ws.root / d))]:
         h.update(f"{path.relative_to(ws.root)}\0".encode())
@@ -168,6 +188,8 @@ def cached_inputs(ws: "Workspace", env: str, fingerprint: str) -> Inputs | None:
 
 def store_inputs(ws: "Workspace", env: str, fingerprint: str, inputs: Inputs) -> None:
     """Cache validated inputs, unless the workspace changed since ``fingerprint`` was taken."""
+    if secret_overlay() is not None:   # secrets never leak: an env-provided secret stays out of ~/.cache
+        return
     entry = _entry(ws, env)
     if entry is not None and input_fingerprint(ws, env) == fingerprint:  # not edited while validating
         _write(entry, fingerprint, inputs)

@@ -237,3 +237,23 @@ def test_only_the_most_recent_entries_are_kept(workspace, own_cache, monkeypatch
         load_inputs(ws, env)
     assert len(list(own_cache.glob("*.pickle"))) == 2
     assert load_inputs(ws, "production").cached and not load_inputs(ws, "development").cached
+
+
+def test_a_secret_from_the_environment_never_reaches_the_cache(workspace, own_cache, monkeypatch):
+    """A MEVOPS_* overlay that may carry a secret (here a database URL with its password) is in the
+    validated config: that config is then not written to disk. Variables that are not configuration
+    (MEVOPS_SIGNER_KEY...) are neither stored nor part of the fingerprint."""
+    ws = Workspace.open(workspace)
+    monkeypatch.setenv("MEVOPS_SIGNER_KEY", "0x" + "ab" * 32)
+    before = input_fingerprint(ws, ENV)
+    monkeypatch.setenv("MEVOPS_SIGNER_KEY", "0x" + "cd" * 32)
+    assert input_fingerprint(ws, ENV) == before
+    load_inputs(ws, ENV)
+    assert len(list(own_cache.iterdir())) == 1          # non-secret state: cached as usual
+    password = "s3cr3t-pa55word"
+    monkeypatch.setenv("MEVOPS_MEV_ENGINE__STORE__URL", f"postgresql://mev:{password}@127.0.0.1:5432/mev")
+    inputs = load_inputs(ws, ENV)
+    assert not inputs.cached and password in inputs.config.mev_engine.store.url
+    assert not load_inputs(ws, ENV).cached               # validated again: nothing was stored
+    stored = b"".join(p.read_bytes() for p in own_cache.iterdir())
+    assert password.encode() not in stored and len(list(own_cache.iterdir())) == 1
