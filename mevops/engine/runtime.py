@@ -319,10 +319,18 @@ class SignerHolder:
         for executor in self.executors:
             await executor.drain(timeout=15)
         if self.lease.is_active:
-            async with RpcPool([self.opts.rpc]) as pool:  # settle what start-up re-broadcast
-                await reconcile_pending(self.store, self.opts.chain, pool,
-                                        profit_of=lambda t, r: realized_profit(r, self.opts.executor or ""),
-                                        sender=self.signer.address)
+            # settle what start-up re-broadcast, and a send the shutdown cut short of its watcher: while
+            # anything is still in flight, wait for it (bounded) — a stopped replica leaves no trade "sent"
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 15
+            async with RpcPool([self.opts.rpc]) as pool:
+                while True:
+                    report = await reconcile_pending(self.store, self.opts.chain, pool,
+                                                     profit_of=lambda t, r: realized_profit(r, self.opts.executor or ""),
+                                                     sender=self.signer.address)
+                    if not report.in_flight or loop.time() >= deadline:
+                        break
+                    await asyncio.sleep(0.25)
         await self.lease.release()
 
 

@@ -88,7 +88,8 @@ def test_one_active_signer_and_failover_within_5_s(workspace, tmp_path, start_an
     on_chain = int(_rpc(url, "eth_getTransactionCount", [searcher, "latest"]), 16) - first_nonce
     landed = [t for t in trades if t.status in ("mined", "reverted")]
     assert len(landed) >= 2, "trades landed"
-    assert on_chain == len(landed) and not pending, (on_chain, [(t.nonce, t.status) for t in trades])
+    assert on_chain == len(landed) and not pending, (on_chain, sorted((t.nonce, t.status, t.reason) for t in trades),
+                                                     [(p.nonce, p.status) for p in pending])
     for t in landed:
         receipt = _rpc(url, "eth_getTransactionReceipt", [t.tx_hash])
         assert receipt is not None and int(receipt["blockNumber"], 16) == t.block
