@@ -9,7 +9,6 @@ A scrape reads the NodeMonitor's last round (it never waits on a node); the roun
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,14 +20,6 @@ from mevops.lifecycle.monitor import NodeMonitor
 from mevops.render.monitoring import NODE_METRICS
 
 SPECS = {m.name: m for m in NODE_METRICS}
-_FIRST_INT = re.compile(r"^(-?\d+)")
-
-
-def _int(detail: str) -> int | None:
-    m = _FIRST_INT.match(detail)
-    return int(m.group(1)) if m else None
-
-
 class NodeHealthCollector(Collector):
     def __init__(self, monitor: NodeMonitor) -> None:
         self.monitor = monitor
@@ -48,12 +39,12 @@ class NodeHealthCollector(Collector):
                     f.add("mevops_node_rpc_latency_seconds", r.latency_ms / 1000, **labels)
                 if r.head is not None:
                     f.add("mevops_node_head_block", r.head, **labels)
-                if "syncing" in checks:
-                    f.add("mevops_node_syncing", 0 if checks["syncing"].ok else 1, **labels)
-                if "peers" in checks and (peers := _int(checks["peers"].detail)) is not None:
-                    f.add("mevops_node_peers", peers, **labels)
-                if "lag" in checks and r.head is not None and (lag := _int(checks["lag"].detail)) is not None:
-                    reference = r.head + lag
+                if r.syncing is not None:
+                    f.add("mevops_node_syncing", 1 if r.syncing else 0, **labels)
+                if r.peers is not None:
+                    f.add("mevops_node_peers", r.peers, **labels)
+                if r.reference_head is not None:
+                    reference = r.reference_head
             if reference is not None:
                 f.add("mevops_node_reference_head_block", reference, **where)
         for name in SPECS:

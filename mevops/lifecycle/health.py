@@ -38,6 +38,11 @@ class HealthReport:
     latency_ms: float | None = None
     head: int | None = None
     checks: list[Check] = field(default_factory=list)
+    # what the checks measured, as numbers (the exporter's mevops_node_* and the dashboard's nodes page)
+    peers: int | None = None
+    syncing: bool | None = None
+    lag: int | None = None              # blocks behind the reference
+    reference_head: int | None = None
 
     def add(self, name: str, ok: bool, detail: str) -> None:
         self.checks.append(Check(name, ok, detail))
@@ -76,12 +81,13 @@ async def _evm(http, report: HealthReport, node: "Node", url: str, reference: st
     got = int(chain_id, 16)
     report.add("chain_id", expected is None or got == expected, f"{got}" + ("" if got == expected else f" (catalog says {expected})"))
     report.add("syncing", syncing is False, "synced" if syncing is False else f"syncing: {syncing}")
+    report.syncing = syncing is not False
     number = int(head["number"], 16)
     report.head = number
     if not local:
         report.add("head", number > 0 or syncing is not False, f"block {number}")
         try:
-            peers = int(await rpc(http, url, "net_peerCount"), 16)
+            peers = report.peers = int(await rpc(http, url, "net_peerCount"), 16)
             report.add("peers", peers >= t.min_peers, f"{peers} (min {t.min_peers})")
         except RpcError as exc:
             report.add("peers", True, f"not supported by this client ({exc})")
@@ -102,6 +108,7 @@ async def _compare_reference(http, report: HealthReport, reference: str, number:
         report.add("reference", True, f"reference {reference} unreachable ({type(exc).__name__}); lag not checked")
         return
     lag = ref_head - number
+    report.lag, report.reference_head = lag, ref_head
     report.add("lag", lag <= t.max_lag_blocks, f"{lag} blocks behind the reference (max {t.max_lag_blocks})")
     if theirs is not None:
         same = theirs["hash"] == our_hash
@@ -120,6 +127,7 @@ async def _beacon(http, report: HealthReport, node: "Node", base: str, reference
     data = (await _get_json(http, base + "/eth/v1/node/syncing"))["data"]
     report.latency_ms = round((time.perf_counter() - started) * 1000, 1)
     report.head = int(data.get("head_slot", 0))
+    report.syncing = bool(data.get("is_syncing"))
     report.add("syncing", not data.get("is_syncing"), f"head slot {report.head}, distance {data.get('sync_distance')}")
     report.add("el_offline", not data.get("el_offline", False), "execution client reachable" if not data.get("el_offline") else "execution client offline")
 

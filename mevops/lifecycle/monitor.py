@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,8 +20,6 @@ from typing import Any
 
 log = logging.getLogger("mevops.lifecycle.monitor")
 STATUS_TIMEOUT_S = 3.0
-_LAG = re.compile(r"^(-?\d+) blocks behind")
-_PEERS = re.compile(r"^(\d+)")
 
 
 def _iso(ts: float) -> str:
@@ -46,18 +43,13 @@ def last_backup(node: Any) -> dict[str, Any] | None:
 
 def summarise(node: Any, services: list[dict[str, Any]], reports: list[Any], backup: dict[str, Any] | None) -> dict[str, Any]:
     """One row: the backend's states plus head/lag/peers/sync read from the health checks."""
-    checks, head, lag, peers, syncing = [], None, None, None, None
-    for report in reports:
-        if head is None and report.head is not None:
-            head = report.head
-        for check in report.checks:
-            checks.append({"client": report.client, "name": check.name, "ok": check.ok, "detail": check.detail})
-            if check.name == "lag" and (m := _LAG.match(check.detail)):
-                lag = int(m.group(1))
-            elif check.name == "peers" and (m := _PEERS.match(check.detail)):
-                peers = int(m.group(1))
-            elif check.name == "syncing" and syncing is None:
-                syncing = not check.ok
+    checks = [{"client": r.client, "name": c.name, "ok": c.ok, "detail": c.detail} for r in reports for c in r.checks]
+
+    def first(attr: str) -> Any:   # the first client that measured it (the execution client comes first)
+        return next((getattr(r, attr) for r in reports if getattr(r, attr) is not None), None)
+
+    head, lag, peers = first("head"), first("lag"), first("peers")
+    syncing = any(r.syncing for r in reports) if any(r.syncing is not None for r in reports) else None
     running = bool(services) and all(s["state"] == "running" for s in services)
     healthy = bool(reports) and all(r.healthy for r in reports)
     return {"name": node.name, "chain": node.chain.name, "network": node.network.key, "backend": node.network.backend,

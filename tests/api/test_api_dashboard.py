@@ -73,18 +73,19 @@ def test_pnl_is_cumulative_per_token_exact_and_ordered(workspace):
     assert bad.status_code == 422
 
 
-def test_summarise_reads_head_lag_peers_and_sync_from_the_health_checks():
+def test_summarise_takes_head_lag_peers_and_sync_from_the_health_reports():
     from types import SimpleNamespace
 
     from mevops.lifecycle.health import HealthReport
 
     node = SimpleNamespace(name="ethereum/mainnet", chain=SimpleNamespace(name="ethereum"),
                            network=SimpleNamespace(key="mainnet", backend="docker"))
-    el = HealthReport("ethereum/mainnet", "geth", "eth_syncing", "http://127.0.0.1:8545", head=19_000_000)
+    el = HealthReport("ethereum/mainnet", "geth", "eth_syncing", "http://127.0.0.1:8545", head=19_000_000, peers=25,
+                      syncing=True, lag=42, reference_head=19_000_042)
     el.add("syncing", False, "syncing: {'currentBlock': '0x1'}")
     el.add("peers", True, "25 (min 1)")
     el.add("lag", False, "42 blocks behind the reference (max 10)")
-    cl = HealthReport("ethereum/mainnet", "lighthouse", "beacon_syncing", "http://127.0.0.1:5052", head=8_000_000)
+    cl = HealthReport("ethereum/mainnet", "lighthouse", "beacon_syncing", "http://127.0.0.1:5052", head=8_000_000, syncing=False)
     cl.add("syncing", True, "head slot 8000000, distance 0")
     for r in (el, cl):
         r.healthy = all(c.ok for c in r.checks)
@@ -212,3 +213,36 @@ def test_without_a_build_root_says_how_to_build(workspace, tmp_path, monkeypatch
 
     root, asset = asyncio.run(scenario())
     assert root.status_code == 503 and "npm --prefix web run build" in root.text and asset.status_code == 404
+
+
+def test_the_exporter_turns_health_reports_into_node_metrics():
+    """mevops_node_* from what the health checks measured: per client, the reference head per node,
+    rpc_up 0 for a client that did not answer (and no head for it)."""
+    from types import SimpleNamespace
+
+    from prometheus_client.exposition import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from mevops.lifecycle.exporter import make_registry
+    from mevops.lifecycle.health import HealthReport
+
+    node = SimpleNamespace(name="ethereum/mainnet", chain=SimpleNamespace(name="ethereum"),
+                           network=SimpleNamespace(key="mainnet", backend="docker"),
+                           services=[SimpleNamespace(name="geth", role="execution"), SimpleNamespace(name="lighthouse", role="consensus")])
+    el = HealthReport("ethereum/mainnet", "geth", "eth_syncing", "u", head=100, latency_ms=12.0, peers=25, syncing=False,
+                      lag=3, reference_head=103)
+    el.add("syncing", True, "synced")
+    cl = HealthReport("ethereum/mainnet", "lighthouse", "beacon_syncing", "u")
+    cl.add("rpc", False, "unreachable: ConnectError")
+    monitor = nodes_mod.NodeMonitor(lambda: [node])
+    monitor.reports[node.name] = (node, [el, cl])
+    text = generate_latest(make_registry(monitor)).decode()
+    samples = {(s.name, s.labels.get("client", "")): s for f in text_string_to_metric_families(text) for s in f.samples}
+    assert samples[("mevops_node_head_block", "geth")].value == 100
+    assert samples[("mevops_node_head_block", "geth")].labels == {"chain": "ethereum", "network": "mainnet", "client": "geth",
+                                                                   "role": "execution"}
+    assert samples[("mevops_node_peers", "geth")].value == 25 and samples[("mevops_node_syncing", "geth")].value == 0
+    assert samples[("mevops_node_rpc_latency_seconds", "geth")].value == 0.012
+    assert samples[("mevops_node_reference_head_block", "")].value == 103
+    assert samples[("mevops_node_rpc_up", "geth")].value == 1 and samples[("mevops_node_rpc_up", "lighthouse")].value == 0
+    assert ("mevops_node_head_block", "lighthouse") not in samples
