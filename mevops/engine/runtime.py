@@ -319,8 +319,8 @@ class SignerHolder:
         for executor in self.executors:
             await executor.drain(timeout=15)
         if self.lease.is_active:
-            # settle what start-up re-broadcast, and a send the shutdown cut short of its watcher: while
-            # anything is still in flight, wait for it (bounded) — a stopped replica leaves no trade "sent"
+            # settle what start-up re-broadcast, a send the shutdown cut short of its watcher, and a signed
+            # trade it re-broadcasts now: while any is still in flight, wait (bounded) — no trade is left "sent"
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 15
             async with RpcPool([self.opts.rpc]) as pool:
@@ -328,7 +328,7 @@ class SignerHolder:
                     report = await reconcile_pending(self.store, self.opts.chain, pool,
                                                      profit_of=lambda t, r: realized_profit(r, self.opts.executor or ""),
                                                      sender=self.signer.address)
-                    if not report.in_flight or loop.time() >= deadline:
+                    if not (report.in_flight or report.rebroadcast) or loop.time() >= deadline:
                         break
                     await asyncio.sleep(0.25)
         await self.lease.release()
