@@ -10,6 +10,7 @@ newest backup archive — and keeps the last answer for the engine API's ``GET /
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -81,6 +82,10 @@ class NodeMonitor:
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="node-status")
         self.inflight: dict[str, asyncio.Future] = {}
         self.reports: dict[str, tuple[Any, list[Any]]] = {}   # node name → (node, its clients' last HealthReports)
+        # rounds start when somebody looks (a GET /nodes, a nodes stream, a scrape): an engine nobody watches
+        # spends nothing on checking nodes
+        self.wanted = asyncio.Event()
+        self.first_round = asyncio.Event()
 
     async def services(self, node: Any) -> list[dict[str, Any]]:
         future = self.inflight.get(node.name)
@@ -109,10 +114,22 @@ class NodeMonitor:
                 row = summarise(node, [], [], None) | {"checks": [{"client": "", "name": "check", "ok": False, "detail": str(row)[:300]}]}
             items.append(row)
         self.snapshot = {"checked_at": _iso(time.time()), "items": items}
+        self.first_round.set()
         return self.snapshot
 
-    async def run(self, publish: Callable[[dict[str, Any]], None]) -> None:
+    async def current(self, wait: float = 5.0) -> dict[str, Any]:
+        """The last round's snapshot; the first call starts the rounds and waits (bounded) for the first."""
+        self.wanted.set()
+        if not self.first_round.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.first_round.wait(), wait)
+        return self.snapshot
+
+    async def run(self, publish: Callable[[dict[str, Any]], None], *, lazy: bool = False) -> None:
+        """Check every ``interval`` and ``publish`` each snapshot; ``lazy``: only once ``wanted`` is set."""
         try:
+            if lazy:
+                await self.wanted.wait()
             while True:
                 try:
                     publish(await self.refresh())

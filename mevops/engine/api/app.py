@@ -170,7 +170,7 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
         monitor = service.node_monitor
 
         async def watch_nodes() -> None:
-            await monitor.run(lambda snapshot: service.hub.publish("nodes", snapshot))
+            await monitor.run(lambda snapshot: service.hub.publish("nodes", snapshot), lazy=True)
 
         app.state.background.append(watch_nodes)
 
@@ -286,7 +286,7 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
              summary="Per chain and network: backend service states, head, lag, peers, sync state, last backup")
     async def nodes(_: Viewer) -> JSON:
         monitor = service.node_monitor
-        return JSON(monitor.snapshot if monitor is not None else {"checked_at": None, "items": []})
+        return JSON(await monitor.current() if monitor is not None else {"checked_at": None, "items": []})
 
     @app.get(f"{PREFIX}/strategies", tags=["strategies"])
     async def strategies(_: Viewer) -> JSON:
@@ -431,6 +431,8 @@ def create_app(service: EngineService, *, store: Any = None, token_lookup: Any =
         if limiter.hit(f"token:{principal.token_id}", "streams") > 0:
             await websocket.close(SLOW_CLIENT_CLOSE, "stream connection rate limit exceeded")
             return
+        if topic == "nodes" and service.node_monitor is not None:
+            service.node_monitor.wanted.set()     # the first watcher starts the node checks
         sub, backlog, missed = service.hub.subscribe(topic, since)
         sub.sent_seq = since or 0
         sender = asyncio.create_task(_pump(websocket, sub, backlog, missed))
