@@ -62,18 +62,18 @@ async def serve(monitor: NodeMonitor, host: str, port: int, on_listen: Any = Non
     """Serve ``/metrics`` until ``stop`` is set; the first round finishes before the port opens (no empty first scrape)."""
     from prometheus_client.exposition import start_http_server
 
-    await monitor.refresh()
-    server, thread = start_http_server(port, addr=host, registry=make_registry(monitor))
+    runner = asyncio.create_task(monitor.run(lambda snapshot: None))
     try:
-        if on_listen is not None:
-            on_listen(server.server_address[0], server.server_address[1])
-        runner = asyncio.create_task(monitor.run(lambda snapshot: None))
+        await monitor.first_round.wait()      # the rounds' first, not one more before them
+        server, thread = start_http_server(port, addr=host, registry=make_registry(monitor))
         try:
+            if on_listen is not None:
+                on_listen(server.server_address[0], server.server_address[1])
             await (stop.wait() if stop is not None else asyncio.Event().wait())
         finally:
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)

@@ -133,8 +133,9 @@ class NodeMonitor:
             while True:
                 try:
                     publish(await self.refresh())
-                except Exception:  # a broken round never ends the monitor
+                except Exception:  # a broken round never ends the monitor (nor keeps its first waiters waiting)
                     log.exception("node monitor round failed")
+                    self.first_round.set()
                 await asyncio.sleep(self.interval)
         finally:
             self.pool.shutdown(wait=False, cancel_futures=True)
