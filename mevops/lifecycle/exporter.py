@@ -16,6 +16,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from mevops.engine.api.metrics import Families
+from mevops.errors import MevopsError, Problem
 from mevops.lifecycle.monitor import NodeMonitor
 from mevops.render.monitoring import NODE_METRICS
 
@@ -65,7 +66,10 @@ async def serve(monitor: NodeMonitor, host: str, port: int, on_listen: Any = Non
     runner = asyncio.create_task(monitor.run(lambda snapshot: None))
     try:
         await monitor.first_round.wait()      # the rounds' first, not one more before them
-        server, thread = start_http_server(port, addr=host, registry=make_registry(monitor))
+        try:
+            server, thread = start_http_server(port, addr=host, registry=make_registry(monitor))
+        except OSError as exc:   # taken, or not an address of this host: exit 2, one line
+            raise MevopsError(Problem("--port", None, str(port), f"cannot listen on {host}:{port}: {exc.strerror or exc}")) from None
         try:
             if on_listen is not None:
                 on_listen(server.server_address[0], server.server_address[1])

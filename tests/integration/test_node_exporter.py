@@ -80,3 +80,19 @@ def test_exporter_follows_a_real_node_and_covers_what_rendered_rules_use(tmp_pat
     used.discard("mevops_node_")
     assert used, "the rendered rules and dashboards use node metrics"
     assert used <= {m.name for m in NODE_METRICS}, f"rendered but not exported: {sorted(used - {m.name for m in NODE_METRICS})}"
+
+
+def test_a_taken_port_is_exit_2_with_one_line(tmp_path):
+    import socket
+
+    from mevops.workspace_init import init_workspace
+
+    init_workspace(tmp_path / "ws", ["ethereum"], str(tmp_path / "root"), "development")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "mevops", "-w", str(tmp_path / "ws"), "chain", "exporter", "--port",
+                                 str(port), "--interval", "1"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines() == [f"error: --port: {port}: cannot listen on 127.0.0.1:{port}: Address already in use"]
